@@ -1,0 +1,154 @@
+"""`diagnose`: data + model + a short probe + hardware -> findings and a plan.
+
+This is `advisor diagnose` and the first half of `advisor train`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from advisor.findings import Finding
+
+
+@dataclasses.dataclass
+class Report:
+    """Everything the advisor saw, what it concluded, and the plan it would apply."""
+
+    dataset: Any  # DatasetInfo
+    data_profile: Any
+    model_profile: Any
+    trace: Any  # TrainingTrace, or None when not probed
+    hardware: Any
+    precision: dict | None
+    findings: list[Finding]
+    decision: Any  # engine.Decision
+
+    @property
+    def plan(self):
+        return self.decision.to_plan()
+
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "info"]
+
+    def to_dict(self) -> dict:
+        def d(x):
+            return x.to_dict() if x is not None else None
+
+        return {
+            "dataset": d(self.dataset),
+            "findings": [f.to_dict() for f in self.findings],
+            "plan": self.decision.to_dict(),
+            "data_profile": d(self.data_profile),
+            "model_profile": d(self.model_profile),
+            "trace": d(self.trace),
+            "hardware": d(self.hardware),
+            "precision": self.precision,
+        }
+
+    def __str__(self) -> str:
+        from advisor.printing import format_report
+
+        return format_report(self)
+
+
+def resolve_data(data, *, target=None, data_dir=None, seed=0):
+    """A `Dataset` from a spec string, a `Dataset`, or an `(x, y)` tuple."""
+    from advisor.data import Dataset, from_arrays, load
+
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, tuple) and len(data) == 2:
+        return from_arrays(data[0], data[1], name="arrays", seed=seed)
+    return load(str(data), target=target, data_dir=data_dir, seed=seed)
+
+
+def resolve_model(model, info):
+    """A compiled Keras model from None (the modality's default), a spec, or a model."""
+    from advisor.models import default_model, ensure_compiled, load_model
+
+    if model is None:
+        return default_model(info)
+    if isinstance(model, str):
+        return load_model(model, info)
+    return ensure_compiled(model, info)
+
+
+def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epochs: int = 5,
+             probe_seconds: float | None = None, probe: bool = True, seed: int = 0,
+             measure_precision: bool = True, thresholds: dict | None = None, progress=None) -> Report:
+    """Look at the data, the model and how it starts to train; say what is
+    wrong and which recipes would fix it.
+
+    Args:
+        model: a Keras model, a model spec (`.keras` file, `module:function`,
+            built-in name), or None for the modality's default model.
+        data: a data spec (`digits`, `tfds:mnist`, a folder, `.csv`, `.npz`),
+            a loaded `Dataset`, or an `(x, y)` tuple.
+        probe_epochs / probe_seconds: the probe's budget.
+        probe: False skips training (data and static model findings only).
+        measure_precision: time float32 against mixed precision where supported.
+        thresholds: overrides for the detectors' named thresholds.
+
+    Example:
+        report = diagnose(my_model, (x, y))
+        print(report); model = report.plan.build(my_model)
+    """
+    from advisor.data_checks import data_findings
+    from advisor.detectors import detect
+    from advisor.engine import decide
+    from advisor.facts import Facts
+    from advisor.hardware import detect_hardware
+    from advisor.inspect_model import inspect_model, model_findings
+    from advisor.profile import profile
+
+    say = progress.stage if progress else (lambda *a, **k: None)
+    dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
+    say("data", f"{dataset.info.name}: {dataset.info.counts}")
+    data_profile = profile(dataset)
+    findings = list(data_findings(data_profile))
+
+    net = resolve_model(model, dataset.info)
+    model_profile = inspect_model(net, dataset.info)
+    findings += model_findings(model_profile, dataset.info)
+
+    trace = None
+    if probe:
+        from advisor.probe import run_probe
+
+        say("probe", f"{probe_epochs} epochs" + (f", at most {probe_seconds:.0f}s" if probe_seconds else ""))
+        trace = run_probe(net, dataset, epochs=probe_epochs, seconds=probe_seconds, seed=seed)
+        findings += detect(trace, thresholds=thresholds)
+
+    hardware = detect_hardware()
+    precision = None
+    if measure_precision and probe and _precision_supported(hardware):
+        say("precision", "timing float32 against mixed precision")
+        precision = _time_precision(net, dataset)
+
+    facts = Facts.build(data_profile=data_profile, model_profile=model_profile, trace=trace,
+                        hardware=hardware, findings=findings, precision=precision)
+    decision = decide(facts)
+    return Report(dataset.info, data_profile, model_profile, trace, hardware, precision,
+                  findings, decision)
+
+
+def _precision_supported(hardware) -> bool:
+    caps = getattr(hardware, "gpu_compute_capabilities", None) or []
+    return bool(getattr(hardware, "cpu_bf16", False)) or any(c and c[0] >= 7 for c in caps if c)
+
+
+def _time_precision(net, dataset) -> dict:
+    import keras
+
+    from advisor.precision_timing import time_policies
+
+    x, y = dataset.arrays["train"]
+    batch = (x[:64], y[:64])
+
+    def build():
+        clone = keras.models.clone_model(net)
+        clone.compile(optimizer=net.optimizer.__class__.from_config(net.optimizer.get_config()),
+                      loss=net.loss)
+        return clone
+
+    return time_policies(build, batch)

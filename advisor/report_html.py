@@ -1,0 +1,145 @@
+"""report.html: one self-contained page built from a run folder's JSON files.
+
+Rendered only from what the run folder holds, so a resumed run's report is the
+same as an uninterrupted one's.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+CSS = """body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0;width:100%}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.high{color:#b00020;font-weight:600}.medium{color:#b45f06}.low{color:#555}.info{color:#1b5e20}
+.kept{color:#1b5e20;font-weight:600}.dropped{color:#b00020}.figs{display:flex;flex-wrap:wrap;gap:1em}
+.metric{display:inline-block;margin-right:2em;font-size:1.3em}.metric b{display:block;font-size:.7em;color:#666}
+code{background:#f4f4f4;padding:1px 4px}"""
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _curves(history: dict, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = [(k, f"val_{k}") for k in ("loss", "accuracy") if history.get(k)]
+    if not pairs:
+        return ""
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3))
+    for ax, (k, vk) in zip(axes if len(pairs) > 1 else [axes], pairs):
+        ax.plot(range(1, len(history[k]) + 1), history[k], label=f"train {k}")
+        if history.get(vk):
+            ax.plot(range(1, len(history[vk]) + 1), history[vk], label=f"val {k}")
+        ax.set_xlabel("epoch"), ax.set_title(f"{title}: {k}"), ax.legend()
+    return _png(fig)
+
+
+def _confusion(matrix: list[list[int]], names: list[str]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(matrix)
+    fig, ax = plt.subplots(figsize=(0.45 * n + 2.5, 0.45 * n + 2))
+    ax.imshow(matrix, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, matrix[i][j], ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(n), names, rotation=45), ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted"), ax.set_ylabel("true"), ax.set_title("confusion matrix (test)")
+    return _png(fig)
+
+
+def render(run) -> str:
+    """The report page for a run folder (a `RunFolder`)."""
+    diag = run.read_json("diagnosis.json") or {}
+    state = run.read_json("state.json") or {}
+    tuned = run.read_json("trials.json") or {}
+    metrics = run.read_json("metrics.json") or {}
+    history = run.read_json("history.json") or {}
+    plan = run.read_json("plan.json") or {}
+    info = diag.get("dataset") or {}
+    parts = [f"<h1>advisor run: {_e(info.get('name', run.path.name))}</h1>",
+             f"<p>{_e(info.get('modality', ''))} data, {_e(info.get('task', ''))}, input shape "
+             f"{_e(info.get('input_shape', ''))}, splits {_e(info.get('counts', ''))}</p>"]
+
+    if "accuracy" in metrics:
+        shown = [("test accuracy", metrics["accuracy"]), ("macro-F1", metrics["macro_f1"])]
+    else:
+        shown = [("test MAE", metrics.get("mae", float("nan"))), ("test RMSE", metrics.get("rmse", float("nan")))]
+    parts.append("<p>" + "".join(f'<span class="metric"><b>{_e(k)}</b>{v:.4f}</span>' for k, v in shown)
+                 + f'<span class="metric"><b>epochs</b>{_e(metrics.get("epochs_run", ""))}</span>'
+                 + f'<span class="metric"><b>wall time</b>{_e(metrics.get("wall_time_s", ""))}s</span></p>')
+
+    findings = diag.get("findings", [])
+    parts.append("<h2>Findings</h2>" + _table(["severity", "finding", "source", "evidence"], [
+        [f'<span class="{_e(f["severity"])}">{_e(f["severity"])}</span>', _e(f["name"]), _e(f["source"]),
+         _e(f["evidence"])] for f in findings]))
+
+    decision = diag.get("plan") or {}
+    rows = [[f"<code>{_e(c.get('recipe'))}</code>", _e(c.get("config")), _e(", ".join(c.get("rules", []))),
+             _e(" | ".join(c.get("why", [])) if isinstance(c.get("why"), list) else c.get("why", ""))]
+            for c in decision.get("chosen", [])]
+    parts.append("<h2>The plan, and why</h2>" + _table(["recipe", "config", "rules", "why"], rows))
+    if decision.get("dropped"):
+        parts.append("<p>Dropped recommendations:</p>" + _table(["recipe", "reason"], [
+            [f"<code>{_e(d.get('recipe'))}</code>", _e(d.get("reason"))] for d in decision["dropped"]]))
+    if decision.get("advice"):
+        parts.append("<p>Advice:</p><ul>" + "".join(f"<li>{_e(a.get('advice') if isinstance(a, dict) else a)}</li>"
+                                                   for a in decision["advice"]) + "</ul>")
+
+    attempts = state.get("attempts", [])
+    parts.append("<h2>Repair attempts</h2>" + (_table(
+        ["problem", "repair", "symptom", "objective before → after", "verdict"],
+        [[_e(a["problem"]), _e(a["repair"]), "gone" if a["symptom_gone"] else "present",
+          f"{a['objective_before']:.4f} → {a['objective_after']:.4f}",
+          f'<span class="{"kept" if a["kept"] else "dropped"}">{"kept" if a["kept"] else "dropped"}</span>']
+         for a in attempts]) if attempts else "<p>No training problem needed a repair.</p>"))
+
+    trials = tuned.get("trials", [])
+    parts.append(f"<h2>Tuning ({_e(tuned.get('tuner', 'none'))}, objective {_e(tuned.get('objective', '-'))})</h2>"
+                 + f"<p>Best hyperparameters: <code>{_e(tuned.get('best_hyperparameters', {}))}</code></p>"
+                 + (_table(["trial", "status", "score", "hyperparameters"],
+                           [[_e(t["trial_id"]), _e(t["status"]), _e(t["score"]), _e(t["hyperparameters"])]
+                            for t in trials[:20]]) if trials else ""))
+
+    parts.append("<h2>Final plan</h2><pre>" + _e("\n".join(
+        f"{r['name']}: {r['config']}" for r in plan.get("recipes", []))) + "</pre>")
+
+    before = (diag.get("trace") or {}).get("history", {})
+    figs = [_curves(before, "probe (before)"), _curves(history, "final fit (after)")]
+    if metrics.get("confusion_matrix"):
+        figs.append(_confusion(metrics["confusion_matrix"], metrics.get("class_names", [])))
+    parts.append("<h2>Learning curves and confusion matrix</h2><div class='figs'>" + "".join(figs) + "</div>")
+    if metrics.get("per_class"):
+        parts.append("<h2>Per-class test metrics</h2>" + _table(["class", "precision", "recall", "F1", "support"], [
+            [_e(k), f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", _e(v["support"])]
+            for k, v in metrics["per_class"].items()]))
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>advisor run</title>"
+            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def write_report(run) -> None:
+    run.write_text("report.html", render(run))

@@ -1,0 +1,252 @@
+"""`train`: the whole job — diagnose, plan, verify, tune, final fit, run folder.
+
+Every stage writes its result into the run folder before the next begins, so
+`resume=True` skips finished stages, the tuner continues its own directory, and
+the final fit continues from its last epoch (keras BackupAndRestore).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from advisor.errors import AdvisorError
+from advisor.progress import Progress
+from advisor.run_folder import RunFolder
+
+DEFAULT_BUDGET_S = 300.0
+DEFAULT_EPOCHS = 30
+PROBE_EPOCHS = 5
+# Shares of the budget at which each stage must have ended.
+VERIFY_END, TUNE_END = 0.30, 0.75
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `advisor train` produced; the same contents as its run folder."""
+
+    run_dir: Path
+    findings: list[dict]
+    plan: dict
+    attempts: list[dict]
+    trials: list[dict]
+    best_hyperparameters: dict
+    metrics: dict
+    history: dict
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["run_dir"] = str(self.run_dir)
+        return d
+
+
+def train(data="digits", model=None, *, plan=None, budget_s: float | None = None, trials: int | None = None,
+          tuner: str = "hyperband", epochs: int | None = None, out=None, resume: bool = False,
+          seed: int = 0, quiet: bool = False, target=None, data_dir=None,
+          probe_epochs: int = PROBE_EPOCHS) -> TrainResult:
+    """Diagnose, plan, verify the repairs, tune the plan's hyperparameters and
+    train; leaves a run folder (model.keras, plan.json, findings.json,
+    metrics.json, trials.json, logs/, report.html, status.json).
+
+    Args:
+        data / model: as for `advisor.diagnose`.
+        plan: a `recipes.Plan` or a path to plan.json to apply instead of the
+            auto-selected one (verification is skipped; tuning still refines it).
+        budget_s: wall-clock seconds for the whole job (default 300).
+        trials: at most this many tuner trials.
+        tuner: "hyperband" (default), "bayesian", "random" or "none".
+        epochs: epochs of the final fit (early stopping may end it sooner).
+        out: the run folder (default runs/<dataset>-<time>).
+        resume: continue the run in `out`.
+
+    Example:
+        result = train("digits", out="runs/digits")
+        result.metrics["accuracy"]
+    """
+    import keras
+
+    from advisor.diagnose import diagnose, resolve_data, resolve_model
+    from advisor.tune import TUNERS
+
+    if tuner not in TUNERS:
+        raise AdvisorError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
+    if budget_s is not None and budget_s <= 0:
+        raise AdvisorError(f"--budget must be positive, got {budget_s:g}s")
+    if epochs is not None and epochs < 1:
+        raise AdvisorError(f"--epochs must be at least 1, got {epochs}")
+    if trials is not None and trials < 1:
+        raise AdvisorError(f"--trials must be at least 1, got {trials}")
+    given_plan = _load_plan(plan) if plan is not None else None
+
+    budget = budget_s or DEFAULT_BUDGET_S
+    start = time.monotonic()
+    progress = Progress(quiet=quiet, deadline=start + budget)
+    epochs = epochs or DEFAULT_EPOCHS
+
+    dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
+    out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = RunFolder(out, resume=resume)
+    if resume and run.status() == "complete":
+        progress.stage("resume", f"{out} is already complete")
+        return _result_from(run)
+    run.set_status("incomplete", stage="diagnose")
+    net = resolve_model(model, dataset.info)
+
+    # 1. Diagnose and plan (or take the given plan); 2. verify the repairs.
+    state = run.read_json("state.json") if resume else None
+    if state is None:
+        keras.utils.set_random_seed(seed)
+        report = diagnose(net, dataset, probe_epochs=probe_epochs, probe_seconds=0.15 * budget, seed=seed,
+                          progress=progress)
+        run.write_json("findings.json", [f.to_dict() for f in report.findings])
+        run.write_json("diagnosis.json", report.to_dict())
+        if given_plan is not None:
+            chosen, attempts = given_plan, []
+        else:
+            from advisor.verify import verify
+
+            progress.stage("verify", "re-probing the repairs for training problems")
+            chosen, attempts = verify(report.plan, net, dataset, report, probe_epochs=probe_epochs,
+                                      seed=seed, deadline=start + VERIFY_END * budget, say=progress.stage)
+        state = {"plan": chosen.to_dict(), "attempts": attempts}
+        run.write_json("state.json", state)
+    from recipes import Plan
+
+    chosen = Plan.from_dict(state["plan"])
+    run.set_status("incomplete", stage="tune")
+
+    # 3. Refine the plan's own hyperparameters.
+    best_hp, trial_rows = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs,
+                                seed=seed, deadline=start + TUNE_END * budget, resume=resume, progress=progress)
+    final_plan = _configured(chosen, best_hp)
+    run.write_json("plan.json", final_plan.to_dict())
+    run.set_status("incomplete", stage="final fit")
+
+    # 4. Final fit, resumable per epoch, then test metrics.
+    keras.utils.set_random_seed(seed)
+    model, history = _final_fit(final_plan, net, dataset, run, epochs=epochs, progress=progress)
+    from advisor.evaluate import evaluate
+
+    x_test, y_test = dataset.arrays["test"]
+    metrics = evaluate(model, x_test, y_test, dataset.info.task, dataset.info.class_names)
+    metrics["epochs_run"] = len(history.get("loss", []))
+    metrics["wall_time_s"] = round(time.monotonic() - start, 1)
+    run.save_model(model)
+    run.write_json("history.json", history)
+    run.write_json("metrics.json", metrics)
+
+    # 5. The report, last: a complete status means every file above exists.
+    from advisor.report_html import write_report
+
+    write_report(run)
+    run.set_status("complete")
+    progress.stage("done", f"{out} | " + _headline(metrics))
+    return _result_from(run)
+
+
+def _load_plan(plan):
+    from recipes import Plan
+
+    if isinstance(plan, Plan):
+        return plan
+    try:
+        return Plan.load(str(plan))
+    except FileNotFoundError:
+        raise AdvisorError(f"plan file {str(plan)!r} does not exist: pass a plan.json written by advisor") from None
+    except ValueError as e:
+        raise AdvisorError(str(e)) from None
+
+
+def _configured(plan, values: dict):
+    """The plan with the tuner's chosen values baked into each recipe's config."""
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    plan.search_space(hp)  # registers every tunable with its default
+    hp.values.update(values)
+    return plan.search_space(hp)
+
+
+def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, resume, progress):
+    done = run.read_json("trials.json") if resume else None
+    if done is not None:
+        return done["best_hyperparameters"], done["trials"]
+    import keras_tuner as kt
+
+    from advisor import tune
+
+    probe_hp = kt.HyperParameters()
+    plan.search_space(probe_hp)
+    if tuner == "none" or not probe_hp.space:
+        progress.stage("tune", "skipped" + ("" if probe_hp.space else ": the plan has nothing to tune"))
+        result = {"tuner": tuner, "best_hyperparameters": dict(probe_hp.values), "trials": []}
+        run.write_json("trials.json", result)
+        return result["best_hyperparameters"], []
+    objective = _objective(net, dataset)
+    hypermodel = tune.PlanHyperModel(plan, net, dataset, epochs=max(2, epochs // 3))
+    max_epochs = max(3, min(epochs // 2, 15))
+    t = tune.make_tuner(tuner, hypermodel, run.file("tuner"), objective=objective, max_trials=trials,
+                        max_epochs=max_epochs, seed=seed, deadline=deadline, resume=resume)
+    progress.stage("tune", f"{tuner} over {', '.join(h.name for h in probe_hp.space)}"
+                           + (f", at most {trials} trials" if trials else ""))
+    count = [0]
+
+    def on_trial(logs):
+        count[0] += 1
+        shown = logs.get(objective.name)
+        progress.stage("tune", f"trial {count[0]}" + (f" done of {trials}" if trials else " done")
+                       + (f", {objective.name} {shown:.4f}" if shown is not None else ""))
+
+    rows = tune.search(t, dataset, epochs=max(2, epochs // 3), deadline=deadline, on_trial=on_trial)
+    best = dict(t.get_best_hyperparameters(1)[0].values) if rows and rows[0]["score"] is not None \
+        else dict(probe_hp.values)
+    best = {k: v for k, v in best.items() if not k.startswith("tuner/")}
+    run.write_json("trials.json", {"tuner": tuner, "objective": objective.name,
+                                   "best_hyperparameters": best, "trials": rows})
+    return best, rows
+
+
+def _objective(net, dataset):
+    import keras_tuner as kt
+
+    if dataset.info.task != "regression" and _asks_accuracy(net):
+        return kt.Objective("val_accuracy", "max")
+    return kt.Objective("val_loss", "min")
+
+
+def _asks_accuracy(net) -> bool:
+    config = net.get_compile_config() or {}
+    metrics = config.get("metrics") or []
+    flat = metrics if isinstance(metrics, (list, tuple)) else [metrics]
+    return any("acc" in str(m).lower() for m in flat)
+
+
+def _final_fit(plan, net, dataset, run, *, epochs, progress):
+    import keras
+
+    model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
+    train_ds, val_ds = plan.transform(dataset.train, dataset.val)
+    fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=epochs)
+    callbacks = list(fit.pop("callbacks", [])) + [
+        keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch"),
+        keras.callbacks.TensorBoard(str(run.file("logs"))),
+        progress.callback("final fit", fit.get("epochs", epochs)),
+    ]
+    progress.stage("final fit", f"up to {fit.get('epochs', epochs)} epochs")
+    history = model.fit(train_ds, validation_data=val_ds, callbacks=callbacks, verbose=0, **fit)
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def _headline(metrics: dict) -> str:
+    if "accuracy" in metrics:
+        return f"test accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}"
+    return f"test MAE {metrics['mae']:.4f}, RMSE {metrics['rmse']:.4f}"
+
+
+def _result_from(run: RunFolder) -> TrainResult:
+    state = run.read_json("state.json") or {}
+    tuned = run.read_json("trials.json") or {}
+    return TrainResult(run_dir=run.path, findings=run.read_json("findings.json") or [],
+                       plan=run.read_json("plan.json") or {}, attempts=state.get("attempts", []),
+                       trials=tuned.get("trials", []), best_hyperparameters=tuned.get("best_hyperparameters", {}),
+                       metrics=run.read_json("metrics.json") or {}, history=run.read_json("history.json") or {})

@@ -1,0 +1,127 @@
+"""Refine a plan's hyperparameters with keras-tuner, within a time or trial budget.
+
+The search space is the plan's own: each recipe declares its ranges in
+`search_space(hp)`, so the tuner never needs to know what a recipe is.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import keras
+import keras_tuner as kt
+
+TUNERS = ("hyperband", "bayesian", "random", "none")
+
+
+class PlanHyperModel(kt.HyperModel):
+    """A keras-tuner HyperModel whose every trial is `plan.search_space(hp)`
+    applied to the same base model and data.
+
+    Args:
+        plan: a `recipes.Plan`.
+        base_model: the user's (or default) model; never modified.
+        dataset: an `advisor.data.Dataset`.
+        epochs: epochs per trial when the tuner does not set them (Hyperband does).
+        build_kwargs: extra keyword arguments for `Plan.build` (loss, metrics).
+    """
+
+    def __init__(self, plan, base_model, dataset, epochs: int, build_kwargs: dict | None = None):
+        super().__init__(name="plan")
+        self.plan, self.base_model, self.dataset, self.epochs = plan, base_model, dataset, epochs
+        self.build_kwargs = build_kwargs or {}
+
+    def build(self, hp):
+        plan = self.plan.search_space(hp)
+        return plan.build(self.base_model, train=self.dataset.arrays["train"], epochs=self.epochs,
+                          **self.build_kwargs)
+
+    def fit(self, hp, model, *args, callbacks=None, epochs=None, **kwargs):
+        plan = self.plan.search_space(hp)
+        train, val = plan.transform(self.dataset.train, self.dataset.val)
+        fit = plan.fit_kwargs(train=self.dataset.arrays["train"], epochs=epochs or self.epochs)
+        fit["callbacks"] = list(fit.get("callbacks", [])) + list(callbacks or [])
+        kwargs.pop("validation_data", None)
+        kwargs.setdefault("verbose", 0)
+        return model.fit(train, validation_data=val, **fit, **kwargs)
+
+
+class Deadline(keras.callbacks.Callback):
+    """Ends the running trial's fit once the wall-clock budget is spent."""
+
+    def __init__(self, deadline: float):
+        super().__init__()
+        self.deadline = deadline
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.monotonic() >= self.deadline:
+            self.model.stop_training = True
+
+
+def _stop_at(oracle, deadline: float) -> None:
+    # keras-tuner ends a search when the oracle answers STOPPED; wrapping this one
+    # oracle's populate_space is the least invasive way to give every tuner a
+    # wall-clock budget (none of them has one of its own).
+    populate = oracle.populate_space
+
+    def populate_space(trial_id):
+        if time.monotonic() >= deadline:
+            return {"status": "STOPPED", "values": None}
+        return populate(trial_id)
+
+    oracle.populate_space = populate_space
+
+
+def make_tuner(kind: str, hypermodel: kt.HyperModel, directory: Path, *, objective: kt.Objective,
+               max_trials: int | None, max_epochs: int, seed: int, deadline: float | None,
+               resume: bool) -> kt.Tuner:
+    """A keras-tuner tuner over `hypermodel`, stopping at `deadline` (monotonic
+    seconds) or after `max_trials`, whichever comes first."""
+    common = dict(objective=objective, seed=seed, directory=str(directory), project_name="search",
+                  overwrite=not resume, max_consecutive_failed_trials=3)
+    if kind == "hyperband":
+        # Hyperband's size is set by max_epochs and factor, not by trials.
+        tuner = kt.Hyperband(hypermodel, max_epochs=max_epochs, factor=3, **common)
+    elif kind == "bayesian":
+        tuner = kt.BayesianOptimization(hypermodel, max_trials=max_trials or 10, **common)
+    elif kind == "random":
+        tuner = kt.RandomSearch(hypermodel, max_trials=max_trials or 10, **common)
+    else:
+        raise ValueError(f"tuner must be one of {TUNERS}, got {kind!r}")
+    if deadline is not None:
+        _stop_at(tuner.oracle, deadline)
+    if max_trials is not None and kind == "hyperband":
+        tuner.oracle.max_trials = max_trials
+    return tuner
+
+
+def search(tuner: kt.Tuner, dataset, *, epochs: int, deadline: float | None,
+           on_trial: Callable[[dict], None] | None = None) -> list[dict]:
+    """Run the search; returns every trial as a plain dict (id, status,
+    hyperparameters, score), best first."""
+    callbacks = [Deadline(deadline)] if deadline is not None else []
+    if on_trial is not None:
+        callbacks.append(_TrialReporter(on_trial))
+    tuner.search(epochs=epochs, callbacks=callbacks, verbose=0)
+    return trials(tuner)
+
+
+def trials(tuner: kt.Tuner) -> list[dict]:
+    rows = []
+    for t in tuner.oracle.trials.values():
+        rows.append({"trial_id": t.trial_id, "status": str(t.status), "score": t.score,
+                     "hyperparameters": dict(t.hyperparameters.values)})
+    maximize = tuner.oracle.objective.direction == "max"
+    done = [r for r in rows if r["score"] is not None]
+    done.sort(key=lambda r: r["score"], reverse=maximize)
+    return done + [r for r in rows if r["score"] is None]
+
+
+class _TrialReporter(keras.callbacks.Callback):
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+
+    def on_train_end(self, logs=None):
+        self.report(dict(logs or {}))
