@@ -1,0 +1,183 @@
+"""`data_findings(profile) -> list[Finding]`: what is wrong with the data, with the numbers.
+
+Thresholds are named constants with the source of their number
+(KNOWLEDGE.md section 3; "ours" marks a project choice where the sources give
+no number). Override any of them per call: ``data_findings(p, {"few_samples_per_class": 50})``.
+"""
+from __future__ import annotations
+
+from advisor import profile as _profile
+from advisor.errors import AdvisorError
+from advisor.findings import SEVERITIES, Finding
+
+# [TDC] label balance (exp(entropy) - 1) / (K - 1) below 0.5 = unbalanced labels.
+LABEL_BALANCE_MIN = 0.5
+# Ours: majority/minority ratios where class weights start to matter (3:1) and
+# where accuracy alone becomes misleading (10:1).
+IMBALANCE_RATIO_MEDIUM = 3.0
+IMBALANCE_RATIO_HIGH = 10.0
+# Ours (the seeds name "small data" without a number): fewer than 100 training
+# samples per class is few, fewer than 10 very few.
+FEW_SAMPLES_PER_CLASS = 100
+VERY_FEW_SAMPLES_PER_CLASS = 10
+# Ours: under 1,000 training samples a deep net overfits easily (S2: fewer
+# layers, K-fold); from 100,000 on go deep, batch big, mixed precision (S2).
+SMALL_DATA_SAMPLES = 1_000
+LARGE_DATA_SAMPLES = 100_000
+# Ours: a few exact repeats are normal; from 1% they skew the loss.
+DUPLICATE_SHARE_MEDIUM = 0.01
+
+DEFAULT_THRESHOLDS = {
+    "label_balance_min": LABEL_BALANCE_MIN,
+    "imbalance_ratio_medium": IMBALANCE_RATIO_MEDIUM,
+    "imbalance_ratio_high": IMBALANCE_RATIO_HIGH,
+    "few_samples_per_class": FEW_SAMPLES_PER_CLASS,
+    "very_few_samples_per_class": VERY_FEW_SAMPLES_PER_CLASS,
+    "small_data_samples": SMALL_DATA_SAMPLES,
+    "large_data_samples": LARGE_DATA_SAMPLES,
+    "duplicate_share_medium": DUPLICATE_SHARE_MEDIUM,
+    "input_abs_max": _profile.INPUT_ABS_MAX,  # [UM][DD]
+    "standardized_mean_tol": _profile.STANDARDIZED_MEAN_TOL,
+    "standardized_std_range": _profile.STANDARDIZED_STD_RANGE,
+    "feature_std_ratio_max": _profile.FEATURE_STD_RATIO_MAX,
+}
+
+
+def _merge(thresholds):
+    t = dict(DEFAULT_THRESHOLDS)
+    unknown = set(thresholds or {}) - set(t)
+    if unknown:
+        raise AdvisorError(f"unknown data threshold(s) {sorted(unknown)}; valid: {', '.join(t)}")
+    t.update(thresholds or {})
+    return t
+
+
+def _finding(name, severity, evidence, **values):
+    return Finding(name=name, severity=severity, source="data", evidence=evidence, values=values)
+
+
+def _class_name(p, i):
+    return p.class_names[i] if i < len(p.class_names) else str(i)
+
+
+def _balance_findings(p, t):
+    if p.task == "regression":
+        return []
+    present = sum(1 for c in p.class_counts if c > 0)
+    if present < 2:
+        cls = [_class_name(p, i) for i, c in enumerate(p.class_counts) if c > 0]
+        return [_finding("single_class", "high",
+                         f"the training split holds only class {', '.join(cls) or 'none'} "
+                         f"({p.n_train:,} samples): nothing to tell apart", classes_present=present)]
+    out = []
+    ratio, balance = p.imbalance_ratio, p.label_balance
+    if ratio >= t["imbalance_ratio_medium"] or balance < t["label_balance_min"]:
+        high = ratio >= t["imbalance_ratio_high"] or balance < t["label_balance_min"]
+        minority = p.minority_class
+        out.append(_finding(
+            "class_imbalance", "high" if high else "medium",
+            f"class {_class_name(p, minority)} has {p.class_counts[minority]:,} of {p.n_train:,} training "
+            f"samples: imbalance 1:{ratio:.{0 if ratio >= 10 else 1}f}, label balance {balance:.2f} (TDC flags < "
+            f"{t['label_balance_min']})",
+            imbalance_ratio=ratio, label_balance=balance, minority_class=minority,
+            minority_share=p.minority_share))
+    few = p.min_samples_per_class
+    if few < t["few_samples_per_class"]:
+        out.append(_finding(
+            "few_samples_per_class", "high" if few < t["very_few_samples_per_class"] else "medium",
+            f"class {_class_name(p, p.minority_class)} has only {few:,} training samples "
+            f"(fewer than {t['few_samples_per_class']:,} per class is few)",
+            min_samples_per_class=few, threshold=t["few_samples_per_class"]))
+    return out
+
+
+def _size_findings(p, t):
+    if p.n_train < t["small_data_samples"]:
+        return [_finding("small_data", "medium",
+                         f"{p.n_train:,} training samples (under {t['small_data_samples']:,}): "
+                         "a deep net will overfit quickly", n_train=p.n_train)]
+    if p.n_train >= t["large_data_samples"]:
+        return [_finding("large_data", "info",
+                         f"{p.n_train:,} training samples: room for a deeper model and bigger batches",
+                         n_train=p.n_train)]
+    return []
+
+
+def _scale_findings(p, t):
+    out = []
+    unnormalized = _profile.looks_unnormalized(
+        p.x_min, p.x_max, p.x_mean, p.x_std, p.feature_std_ratio, abs_max=t["input_abs_max"],
+        mean_tol=t["standardized_mean_tol"], std_range=t["standardized_std_range"],
+        std_ratio_max=t["feature_std_ratio_max"])
+    if unnormalized:
+        spread = (f"; feature spreads differ {p.feature_std_ratio:,.0f}x"
+                  if p.feature_std_ratio and p.feature_std_ratio > t["feature_std_ratio_max"] else "")
+        out.append(_finding(
+            "unnormalized_input", "high",
+            f"inputs range {p.x_min:g}..{p.x_max:g} (mean {p.x_mean:.3g}, std {p.x_std:.3g}), outside "
+            f"[-{t['input_abs_max']:g}, {t['input_abs_max']:g}] and not standardized{spread}",
+            x_min=p.x_min, x_max=p.x_max, x_mean=p.x_mean, x_std=p.x_std,
+            feature_std_ratio=p.feature_std_ratio))
+    if p.nan_count or p.inf_count:
+        where = ", ".join(f"{s} {n:,}" for s, n in p.non_finite_by_split.items() if n)
+        out.append(_finding("nan_or_inf", "high",
+                            f"{p.nan_count:,} NaN and {p.inf_count:,} infinite input values ({where})",
+                            nan_count=p.nan_count, inf_count=p.inf_count, by_split=p.non_finite_by_split))
+    if p.n_constant_features:
+        tabular = p.modality == "tabular"
+        all_constant = p.n_constant_features == p.n_features
+        out.append(_finding(
+            "constant_features", "high" if all_constant else ("medium" if tabular else "low"),
+            f"{p.n_constant_features:,} of {p.n_features:,} input features never change in the training split"
+            + ("" if tabular else " (e.g. always-blank border pixels)"),
+            n_constant=p.n_constant_features, features=p.constant_features))
+    return out
+
+
+def _split_findings(p, t):
+    out = []
+    if p.n_duplicates_train:
+        share = p.duplicate_share_train
+        conflict = (f"; {p.n_conflicting_duplicates:,} inputs carry different labels"
+                    if p.n_conflicting_duplicates else "")
+        severity = "medium" if share >= t["duplicate_share_medium"] else "low"
+        out.append(_finding(
+            "duplicates_in_train", "high" if p.n_conflicting_duplicates else severity,
+            f"{p.n_duplicates_train:,} of {p.n_train:,} training samples ({share:.1%}) repeat another exactly"
+            + conflict,
+            n_duplicates=p.n_duplicates_train, share=share, conflicting=p.n_conflicting_duplicates))
+    leaks = {k: v for k, v in p.leaked.items() if v}
+    if leaks:
+        sizes = {"val": p.n_val, "test": p.n_test, "val_test": p.n_test}
+        what = {"val": "val samples also in train", "test": "test samples also in train",
+                "val_test": "test samples also in val"}
+        parts = [f"{n:,} of {sizes[k]:,} {what[k]}" for k, n in leaks.items()]
+        out.append(_finding("leakage_across_splits", "high",
+                            "; ".join(parts) + ": evaluation scores will be optimistic", **p.leaked))
+    for split, missing in p.missing_classes.items():
+        names = ", ".join(_class_name(p, i) for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
+        out.append(_finding(
+            "missing_class_in_split", "high" if split == "train" else "medium",
+            f"the {split} split has no samples of class {names} ({len(missing)} of {p.num_classes} classes)",
+            split=split, classes=missing))
+    return out
+
+
+def data_findings(profile, thresholds: dict | None = None) -> list[Finding]:
+    """Findings about a `DataProfile`, most severe first.
+
+    When to use: after `advisor.profile.profile`; the rule engine and the
+    `advisor diagnose` report read these.
+
+    Args:
+        profile: a `DataProfile`.
+        thresholds: overrides for `DEFAULT_THRESHOLDS` keys.
+
+    Example:
+        >>> [f.name for f in data_findings(profile(load("digits")))]
+        ['unnormalized_input', 'constant_features']
+    """
+    t = _merge(thresholds)
+    found = (_balance_findings(profile, t) + _size_findings(profile, t) + _scale_findings(profile, t)
+             + _split_findings(profile, t))
+    return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
