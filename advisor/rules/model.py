@@ -1,0 +1,89 @@
+"""Rules about the model itself, from static inspection (KNOWLEDGE.md 4)."""
+from __future__ import annotations
+
+from advisor.rules import helpers as H
+from advisor.rules import thresholds as T
+from advisor.rules.registry import Recommendation, advise, rule
+
+# Output/loss bugs: the fix is in the user's model definition.
+OUTPUT_ADVICE = {
+    "loss_output_mismatch": "pair the output with the loss: softmax + categorical cross-entropy, sigmoid + "
+                            "binary cross-entropy, raw logits with from_logits=True [UM]",
+    "output_units_mismatch": "give the output layer one unit per class (one unit for binary with sigmoid, "
+                             "one for regression)",
+    "regression_output_activation": "use a linear output for regression: a squashing output caps the "
+                                    "predictions [UM]",
+}
+
+
+@rule(priority=T.MODEL_BUG)
+def output_and_loss(facts):
+    """The output layer and the loss must match (softmax + categorical CE,
+    sigmoid + binary CE, logits with from_logits=True; no non-linear
+    regression output) [UM]. No training recipe repairs a wrong pairing."""
+    return [advise(text, facts.get(name).evidence) for name, text in OUTPUT_ADVICE.items() if facts.has(name)]
+
+
+@rule(priority=T.MODEL_BUG)
+def not_compiled(facts):
+    """An uncompiled model has no optimizer: compile it with Adam at 1e-3, the
+    usual default (S4)."""
+    f = facts.get("not_compiled")
+    if f is None:
+        return []
+    return [Recommendation("adam", {"learning_rate": T.DEFAULT_LEARNING_RATE}, f.evidence)]
+
+
+@rule(priority=T.MODEL_BUG)
+def bad_initialization(facts):
+    """Initialization follows the activation: Glorot for tanh, He for ReLU,
+    LeCun for SELU (S3, S4); all-zero weights keep every unit identical (S4).
+    Re-derive each layer's initializer from its activation."""
+    found = [facts.get(n) for n in ("zero_init", "init_activation_mismatch") if facts.has(n)]
+    if not found:
+        return []
+    return [Recommendation("initializer", {"kind": "auto"}, "; ".join(f.evidence for f in found))]
+
+
+@rule(priority=T.GRADIENTS - 10)
+def deep_saturating_stack(facts):
+    """Stacked sigmoid/tanh layers shrink gradients at least 4x per sigmoid
+    layer (S3, S4: "don't use sigmoid"). Use ReLU with He initialization
+    before the probe has to prove the gradient vanishes."""
+    f = facts.get("deep_saturating_stack")
+    if f is None:
+        return []
+    return [Recommendation(name, config, f.evidence) for name, config in H.activation_fix(facts)]
+
+
+@rule(priority=T.MODEL_SHAPE)
+def high_dropout(facts):
+    """Dropout above 0.5 throws away most of a layer's signal [UM]; lower it to
+    0.5 or less."""
+    f = facts.get("high_dropout")
+    if f is None:
+        return []
+    return [advise(f"lower the dropout rate to <= {T.MAX_DROPOUT_RATE:g}", f.evidence)]
+
+
+@rule(priority=T.MODEL_SHAPE)
+def bn_after_activation(facts):
+    """Batch normalization belongs before the activation (S2), so the
+    activation sees normalized inputs."""
+    f = facts.get("bn_after_activation")
+    return [advise("move BatchNormalization before the activation", f.evidence)] if f is not None else []
+
+
+@rule(priority=T.MODEL_SHAPE)
+def too_many_params(facts):
+    """Far more parameters than training samples memorizes rather than learns
+    (S0: parameters also cost memory, time and latency). Use a smaller model;
+    meanwhile penalize weights: L1 on tabular inputs, which zeroes useless
+    weights outright, L2 elsewhere."""
+    f = facts.get("too_many_params")
+    if f is None:
+        return []
+    penalty = (Recommendation("l1", {"strength": T.L1_STRENGTH}, f.evidence) if facts.modality == "tabular"
+               else Recommendation("l2", {"strength": T.L2_STRENGTH}, f.evidence))
+    return [penalty, advise(f"use a smaller model ({facts.num_params} parameters for {facts.n_train} samples)",
+                            f.evidence)]

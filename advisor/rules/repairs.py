@@ -1,0 +1,94 @@
+"""Ordered alternative repairs per training problem, for `advisor train` to try in turn.
+
+The orders are AUTOTRAINER's [AT], which repaired 97.8% of 316 problems by
+applying one repair, re-training, and keeping it only if the symptom went
+away (KNOWLEDGE.md 8). Problems AT does not cover follow KNOWLEDGE.md 1-2.
+One step is a list of (recipe, config) pairs applied together.
+
+Deviation: [AT]'s exploding sequence has a "tanh" step; the `activation`
+recipe only swaps to the ReLU family, so that step is left out.
+"""
+from __future__ import annotations
+
+from advisor.errors import AdvisorError
+from advisor.rules import helpers as H
+from advisor.rules import thresholds as T
+from advisor.rules.catalog import FINDINGS
+
+CATALOG_FINDINGS = {name for names in FINDINGS.values() for name in names}
+
+Step = list[tuple[str, dict]]
+
+
+def _selu(swap):
+    return [("activation", {"to": "selu", "swap": swap}), ("initializer", {"kind": "lecun_normal"})]
+
+
+def _relu(swap):
+    return [("activation", {"to": "relu", "swap": swap}), ("initializer", {"kind": "he_uniform"})]
+
+
+def _sequences(facts) -> dict[str, list[Step]]:
+    lr_down = [H.lr_move(facts, T.LR_DOWN_FACTOR)[:2]]
+    lr_up = [H.lr_move(facts, T.LR_UP_FACTOR)[:2]]
+    clip = [("gradient_clip", {"clipvalue": T.CLIP_VALUE})]
+    lr = facts.learning_rate or T.DEFAULT_LEARNING_RATE
+    augment = [H.augmentation(facts)] if H.augmentation(facts) else []
+    oscillating = [
+        [("adam", {"learning_rate": lr})] if facts.optimizer != "adam" else None,
+        lr_down,
+        [("reduce_on_plateau", {"factor": T.PLATEAU_FACTOR, "patience": T.PLATEAU_PATIENCE})],
+        [("batch_size", {"size": H.batch_size(facts) * T.BATCH_GROWTH})],
+        [("sgd", {"learning_rate": lr, "momentum": T.SGD_MOMENTUM, "nesterov": False})],
+        [("tabular_noise", {"stddev": T.NOISE_STD})],
+    ]
+    return {
+        "vanishing_gradient": [_selu("all"), _relu("all"), [("batch_norm", {})]],
+        "exploding_gradient": [_selu("all"), _relu("all"), clip, [("batch_norm", {})]],
+        "dying_relu": [_selu("relu"), [("batch_norm", {})], [("initializer", {"kind": "he_uniform"})],
+                       [("activation", {"to": "leaky_relu", "swap": "relu"})],
+                       [("activation", {"to": "elu", "swap": "relu"})]],
+        "oscillating_loss": [step for step in oscillating if step],
+        "slow_convergence": [[H.other_optimizer(facts)[:2]], lr_up, [("one_cycle", {})]],
+        "saturated_activations": [_relu("saturating"), [("batch_norm", {})]],
+        "divergence": [lr_down + clip, [("warmup_cosine", {"warmup": T.DIVERGENCE_WARMUP_FRACTION})],
+                       [("batch_norm", {})]],
+        "underfitting": [[H.lr_move(facts, T.UNDERFIT_LR_FACTOR)[:2]], [("batch_norm", {})], [("one_cycle", {})]],
+        "overfitting": [[("dropout", {"rate": T.DROPOUT_RATE})], [("l2", {"strength": T.L2_STRENGTH})],
+                        *([augment] if augment else []),
+                        [("label_smoothing", {"amount": T.LABEL_SMOOTHING})] if H.is_classification(facts)
+                        else [("l1", {"strength": T.L1_STRENGTH})]],
+    }
+
+
+def repairable_problems() -> list[str]:
+    """The problem (finding) names `repair_sequence` knows."""
+    from advisor.facts import Facts
+    return sorted(_sequences(Facts()))
+
+
+def repair_sequence(problem: str, facts=None) -> list[Step]:
+    """The ordered alternative repairs for one training problem.
+
+    When to use: `advisor train` applies the first step, re-probes, and moves
+    to the next step if the symptom is still there.
+
+    Args:
+        problem: a finding name, e.g. "vanishing_gradient". Catalog findings
+            with no repair order (good_fit, a data finding...) give [].
+        facts: optional `Facts`; with them, learning-rate and batch steps
+            carry concrete numbers for this model (1e-3 x 0.1 -> 1e-4) and
+            no-op steps (Adam for a model already on Adam) are skipped.
+
+    Example:
+        >>> repair_sequence("vanishing_gradient")[0]
+        [('activation', {'to': 'selu', 'swap': 'all'}), ('initializer', {'kind': 'lecun_normal'})]
+    """
+    if facts is None:
+        from advisor.facts import Facts
+        facts = Facts()
+    sequences = _sequences(facts)
+    if problem not in sequences and problem not in CATALOG_FINDINGS:
+        raise AdvisorError(f"unknown problem {problem!r}: not a catalog finding; problems with repairs: "
+                           f"{', '.join(sorted(sequences))}")
+    return sequences.get(problem, [])
