@@ -1,0 +1,102 @@
+"""The optimizer, loss and metrics `Plan.build` compiles with: the model's own, then the plan's."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import keras
+
+from recipes.setup import OutputHead, TrainingSetup
+
+REGRESSION_LOSS_WORDS = ("squared", "absolute", "huber", "log_cosh", "mse", "mae", "mape", "msle")
+
+
+@dataclasses.dataclass
+class CompileDefaults:
+    """Fresh copies of what the user compiled with (None where they gave nothing)."""
+
+    optimizer: Any = None
+    loss: Any = None
+    metrics: Any = None
+
+
+def compile_defaults(model, loss=None, metrics=None) -> CompileDefaults:
+    """The user's compile arguments, deserialized anew so nothing is shared with their model."""
+    config = model.get_compile_config() if getattr(model, "compiled", False) else {}
+    config = keras.saving.deserialize_keras_object(config) if config else {}
+    return CompileDefaults(optimizer=config.get("optimizer"),
+                           loss=loss if loss is not None else config.get("loss"),
+                           metrics=metrics if metrics is not None else config.get("metrics"))
+
+
+def loss_name(loss) -> str:
+    """A lowercase name for a loss given as a string, function or Loss object."""
+    if loss is None:
+        return ""
+    if isinstance(loss, str):
+        return loss.lower()
+    return (getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__).lower()
+
+
+def is_regression(head: OutputHead) -> bool:
+    name = loss_name(head.loss)
+    return any(word in name for word in REGRESSION_LOSS_WORDS)
+
+
+def output_head(model, loss) -> OutputHead:
+    """Units and logits-ness of the model's single output, for loss and metric recipes."""
+    if len(model.outputs) != 1:
+        raise ValueError(f"loss and metric recipes need a single-output model, got {len(model.outputs)} outputs")
+    units = int(model.outputs[0].shape[-1] or 1)
+    if isinstance(loss, keras.losses.Loss) and "from_logits" in loss.get_config():
+        from_logits = bool(loss.get_config()["from_logits"])
+    elif loss is not None:
+        from_logits = False  # string and function losses take probabilities
+    else:
+        last = model.layers[-1].get_config().get("activation")
+        from_logits = last not in ("softmax", "sigmoid")
+    return OutputHead(units=units, from_logits=from_logits, loss=loss)
+
+
+def _base_learning_rate(config: dict, what: str) -> float:
+    value = config.get("learning_rate")
+    if isinstance(value, (int, float)):
+        return float(value)
+    raise ValueError(f"{what} needs a fixed learning rate, but the model's optimizer uses a schedule "
+                     f"({value!r}); add an optimizer recipe (e.g. Adam) to the plan")
+
+
+def make_optimizer(setup: TrainingSetup, default=None, steps_per_epoch=None, epochs=None):
+    """The plan's optimizer (or a fresh copy of the model's, or Adam), with the plan's LR factor,
+    clipping and - when the number of steps is known - its LR schedule."""
+    if setup.optimizer is not None:
+        optimizer = keras.optimizers.get({"class_name": setup.optimizer,
+                                          "config": dict(setup.optimizer_kwargs)})
+    else:
+        optimizer = default if default is not None else keras.optimizers.Adam()
+    config = {**optimizer.get_config(), **setup.optimizer_options}
+    if setup.lr_factor != 1.0:
+        config["learning_rate"] = _base_learning_rate(config, "LearningRate") * setup.lr_factor
+    if setup.lr_schedule is not None and steps_per_epoch and epochs:
+        base = _base_learning_rate(config, "a learning-rate schedule")
+        config["learning_rate"] = setup.lr_schedule(base, steps_per_epoch, epochs)
+    optimizer = optimizer.__class__.from_config(config)
+    if setup.dtype_policy == "mixed_float16":  # float16 gradients underflow without loss scaling
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def make_loss(setup: TrainingSetup, model, default_loss):
+    """The plan's loss recipe applied to the rebuilt `model`, else the default loss."""
+    loss = setup.loss(output_head(model, default_loss)) if setup.loss is not None else default_loss
+    if loss is None:
+        raise ValueError("the model is not compiled and no loss was given: compile the model first "
+                         "or pass loss= to plan.build")
+    return loss
+
+
+def make_metrics(setup: TrainingSetup, model, loss, default_metrics):
+    """The plan's metric set for the rebuilt `model`, else the default metrics."""
+    if setup.metrics is None:
+        return default_metrics
+    return setup.metrics(output_head(model, loss))

@@ -1,0 +1,50 @@
+"""EarlyStop: `keras.callbacks.EarlyStopping`."""
+from __future__ import annotations
+
+import keras
+
+from recipes.base import Recipe, check_number
+from recipes.registry import register
+
+
+@register
+class EarlyStop(Recipe):
+    """Stop when `monitor` has not improved for `patience` epochs, optionally restoring the best weights.
+
+    When to use: overfitting (validation stops improving while training goes
+    on; S0, S1), and as a budget guard in every long run. Needs validation
+    data for the default monitor "val_loss".
+
+    Args:
+        patience: epochs without improvement before stopping (>= 0).
+        restore_best_weights: end with the weights of the best epoch.
+        monitor: the logged quantity to watch.
+        min_delta: smallest change that counts as improvement (>= 0).
+
+    Example:
+        >>> from recipes import EarlyStop, Plan
+        >>> plan = Plan([EarlyStop(patience=5)])
+        >>> model.fit(train, validation_data=val, epochs=100, **plan.fit_kwargs())   # doctest: +SKIP
+    """
+
+    name = "early_stop"
+
+    def __init__(self, patience: int = 5, restore_best_weights: bool = True,
+                 monitor: str = "val_loss", min_delta: float = 0.0):
+        self.patience = check_number(self, "patience", patience, 0, integer=True)
+        if not isinstance(restore_best_weights, bool):
+            raise ValueError(f"'{self.name}': restore_best_weights must be true or false, "
+                             f"got {restore_best_weights!r}")
+        self.restore_best_weights = restore_best_weights
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"'{self.name}': monitor must be a metric name like 'val_loss', got {monitor!r}")
+        self.monitor = monitor
+        self.min_delta = check_number(self, "min_delta", min_delta, 0)
+
+    def apply(self, setup):
+        return setup.replace(callbacks=setup.callbacks + (self.callback,))
+
+    def callback(self):
+        return keras.callbacks.EarlyStopping(monitor=self.monitor, patience=self.patience,
+                                             min_delta=self.min_delta,
+                                             restore_best_weights=self.restore_best_weights)

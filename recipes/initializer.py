@@ -1,0 +1,51 @@
+"""Initializer: re-initialize every Dense/Conv kernel to suit its activation."""
+from __future__ import annotations
+
+from recipes.base import Recipe, check_choice
+from recipes.registry import register
+from recipes.setup import INITIALIZER_STAGE
+
+KINDS = ("auto", "he_normal", "he_uniform", "glorot_uniform", "lecun_normal")
+RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "swish", "mish")
+
+
+def initializer_for(activation: str | None) -> str:
+    """He for the ReLU family, LeCun for SELU, Glorot otherwise (tanh, sigmoid, softmax, linear)."""
+    if activation in RELU_FAMILY:
+        return "he_normal"
+    if activation == "selu":
+        return "lecun_normal"
+    return "glorot_uniform"
+
+
+@register
+class Initializer(Recipe):
+    """Swap kernel initializers; those layers start from fresh weights.
+
+    When to use: initialization that does not match the activation
+    (S3, S4: Glorot for tanh, He for ReLU, LeCun for SELU), all-zero kernels,
+    vanishing/exploding gradients at the start.
+
+    Args:
+        kind: "auto" (chosen per layer from its activation - read after any
+            Activation swap), or one Keras initializer for every layer:
+            "he_normal", "he_uniform", "glorot_uniform", "lecun_normal".
+
+    Example:
+        >>> model = Plan([Activation(to="selu"), Initializer()]).build(my_model)  # doctest: +SKIP
+    """
+
+    name = "initializer"
+
+    def __init__(self, kind: str = "auto"):
+        self.kind = check_choice(self, "kind", kind, KINDS)
+
+    def apply(self, setup):
+        return setup.replace(layer_edits=setup.layer_edits + ((INITIALIZER_STAGE, self._edit),))
+
+    def _edit(self, spec):
+        if spec.kind not in ("dense", "conv"):
+            return
+        kind = initializer_for(spec.activation) if self.kind == "auto" else self.kind
+        spec.config["kernel_initializer"] = kind
+        spec.keep_weights = False  # the point is a fresh start from the new initializer

@@ -1,0 +1,40 @@
+"""TensorBoard: `keras.callbacks.TensorBoard` logs of curves, learning rate and weight histograms."""
+from __future__ import annotations
+
+import keras
+
+from recipes.base import Recipe, check_number
+from recipes.registry import register
+
+
+@register
+class TensorBoard(Recipe):
+    """Write TensorBoard logs: loss/metric curves, the learning rate, weight histograms.
+
+    When to use: whenever a run should be inspected later (S4: visualize
+    curves, gradient and activation distributions). View with
+    `tensorboard --logdir LOG_DIR`.
+
+    Args:
+        log_dir: directory for the event files.
+        histogram_freq: epochs between weight histograms (0 disables).
+
+    Example:
+        >>> from recipes import Plan, TensorBoard
+        >>> plan = Plan([TensorBoard(log_dir="runs/mnist/logs")])
+        >>> model.fit(train, epochs=10, **plan.fit_kwargs())   # doctest: +SKIP
+    """
+
+    name = "tensorboard"
+
+    def __init__(self, log_dir: str = "logs", histogram_freq: int = 1):
+        if not isinstance(log_dir, str) or not log_dir:
+            raise ValueError(f"'{self.name}': log_dir must be a directory path, got {log_dir!r}")
+        self.log_dir = log_dir
+        self.histogram_freq = check_number(self, "histogram_freq", histogram_freq, 0, integer=True)
+
+    def apply(self, setup):
+        return setup.replace(callbacks=setup.callbacks + (self.callback,))
+
+    def callback(self):
+        return keras.callbacks.TensorBoard(log_dir=self.log_dir, histogram_freq=self.histogram_freq)
