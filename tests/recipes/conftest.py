@@ -14,14 +14,3 @@ from recipes_testkit import images  # noqa: E402
 @pytest.fixture
 def data():
     return images()
-
-
-@pytest.fixture(autouse=True)
-def _seed():
-    """Overrides tests/conftest.py's fixture of the same name: same seeding, but
-    clear_session(free_memory=False) - its gc.collect() cost ~0.3 s per test here."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    yield
-    keras.backend.clear_session(free_memory=False)
