@@ -84,10 +84,14 @@ def main():
     """Diagnose how a Keras model trains on your data, and fix it with recipes."""
 
 
-def build_data_report(data: str, *, target=None, data_dir=None, seed=0, task=None) -> dict:
-    """Load DATA, profile it and list the data findings, as one JSON-ready dict."""
+def _load_quietly(data: str) -> None:
     if data.startswith("tfds:") or os.path.isdir(data):  # only these loaders use TensorFlow
         import_tensorflow_quietly()
+
+
+def build_data_report(data: str, *, target=None, data_dir=None, seed=0, task=None) -> dict:
+    """Load DATA, profile it and list the data findings, as one JSON-ready dict."""
+    _load_quietly(data)
     from advisor.data import load
     from advisor.data_checks import data_findings
     from advisor.profile import profile
@@ -99,7 +103,7 @@ def build_data_report(data: str, *, target=None, data_dir=None, seed=0, task=Non
 
 
 def _summary_lines(report: dict) -> list[str]:
-    info, p = report["dataset"], report["profile"]
+    info, p = report["dataset"], report["data_profile"] if "data_profile" in report else report["profile"]
     shape = "x".join(str(d) for d in info["input_shape"])
     kind = f" ({info['num_classes']} classes)" if info["task"] != "regression" else ""
     lines = [f"dataset   {info['name']}: {info['modality']}, {info['task']}{kind}, input {shape}",
@@ -117,40 +121,180 @@ def _summary_lines(report: dict) -> list[str]:
 
 
 def print_report(report: dict) -> None:
-    """Human-readable report: the dataset summary, then a findings table."""
+    """Human-readable report: the dataset summary, the findings, and the plan with why."""
+    from advisor.findings import Finding
+    from advisor.printing import format_decision, format_findings
+
     for line in _summary_lines(report):
         click.echo(line)
-    findings = report["findings"]
-    click.echo("")
-    if not findings:
-        click.echo("no data problems found")
-        return
-    width = max(len("finding"), *(len(f["name"]) for f in findings))
-    click.echo(f"{'severity':<9} {'finding':<{width}}  evidence")
-    for f in findings:
-        click.echo(f"{f['severity']:<9} {f['name']:<{width}}  {f['evidence']}")
+    mp = report.get("model_profile")
+    if mp:
+        click.echo(f"model     {mp['num_params']:,} parameters, {mp['depth']} Dense/Conv layers, "
+                   f"optimizer {mp['optimizer']} (lr {mp['learning_rate']}), loss {mp['loss']}")
+    precision = report.get("precision")
+    if precision:
+        click.echo("precision " + ", ".join(f"{k} {1000 * v:.1f} ms/step" for k, v in precision["times"].items())
+                   + f" -> {precision['faster']} ({precision['speedup']:.2f}x, measured)")
+    findings = [Finding.from_dict(f) for f in report["findings"]]
+    click.echo("\nFindings")
+    click.echo(format_findings(findings) if findings else "no problems found")
+    if "plan" in report:
+        click.echo("\nPlan (recipe, config, why)")
+        click.echo(format_decision(report["plan"]))
+
+
+def _budget_seconds(text: str | None) -> float | None:
+    """'90s', '15m', '1h' or plain seconds."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600}
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(value) * units[unit]
+    except ValueError:
+        raise AdvisorError(f"--budget must look like 90s, 15m or 1h, got {text!r}") from None
+    if seconds <= 0:
+        raise AdvisorError(f"--budget must be positive, got {text!r}")
+    return seconds
+
+
+_data_options = [
+    click.option("--target", help="CSV column holding the labels."),
+    click.option("--data-dir", type=click.Path(file_okay=False), help="Folder with prepared TFDS data."),
+    click.option("--task", type=click.Choice(["classification", "regression"]),
+                 help="Force the task instead of inferring it from the labels."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, probe and tuner."),
+    click.option("--model", "model_spec", metavar="M",
+                 help="A .keras file, module:function, or a built-in architecture (mlp, cnn, cnn1d)."),
+]
+
+
+def data_options(f):
+    for option in reversed(_data_options):
+        f = option(f)
+    return f
 
 
 @main.command()
 @click.argument("data")
-@click.option("--target", help="CSV column holding the labels.")
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Folder with prepared TFDS data.")
-@click.option("--task", type=click.Choice(["classification", "regression"]),
-              help="Force the task instead of inferring it from the labels.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for carving val/test splits.")
+@data_options
+@click.option("--probe-epochs", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Epochs of the short training probe.")
+@click.option("--probe-seconds", type=click.FloatRange(min=0, min_open=True), help="Cap the probe at this many seconds.")
+@click.option("--no-probe", is_flag=True, help="Data findings only: do not build or train a model.")
+@click.option("--save-plan", type=click.Path(dir_okay=False), help="Write the plan it would apply to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (and nothing else).")
-def diagnose(data, target, data_dir, task, seed, as_json):
-    """Profile DATA and say what is wrong with it.
+def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe_seconds, no_probe,
+             save_plan, as_json):
+    """Say what is wrong with DATA (and a model training on it), and the plan that would fix it.
 
     DATA is a built-in name (digits, breast-cancer, wine, iris, mnist1d,
     mnist-5k), tfds:NAME[:SPLIT], a .csv (with --target), an .npz with arrays
-    x and y, or a folder of class sub-folders of images.
+    x and y, or a folder of class sub-folders of images. Without --model the
+    default model for the data's modality is probed.
     """
-    report = build_data_report(data, target=target, data_dir=data_dir, seed=seed, task=task)
+    if no_probe:
+        if model_spec or save_plan:
+            raise AdvisorError("--no-probe looks at the data only: drop --model/--save-plan, or drop --no-probe")
+        report = build_data_report(data, target=target, data_dir=data_dir, seed=seed, task=task)
+    else:
+        import_tensorflow_quietly()
+        from advisor.data import load
+        from advisor.diagnose import diagnose as run_diagnose
+        from advisor.progress import Progress
+
+        dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
+        result = run_diagnose(model_spec, dataset, probe_epochs=probe_epochs, probe_seconds=probe_seconds,
+                              seed=seed, progress=Progress(quiet=as_json))
+        if save_plan:
+            result.plan.save(save_plan)
+        report = result.to_dict()
     if as_json:
-        click.echo(json.dumps(report, indent=2, allow_nan=False))
+        click.echo(json.dumps(report, indent=2, default=str))
     else:
         print_report(report)
+        if save_plan:
+            click.echo(f"\nplan written to {save_plan}")
+
+
+@main.command()
+@click.argument("data")
+@data_options
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Apply this plan.json instead of choosing one.")
+@click.option("--budget", help="Wall-clock budget for the whole job: 90s, 15m, 1h (default 5m).")
+@click.option("--trials", type=click.IntRange(min=1), help="At most this many tuner trials.")
+@click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random", "none"]), default="hyperband",
+              show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of the final fit (default 30; early stopping may end it sooner).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from where it stopped.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, trials, tuner, epochs, out, resume,
+          quiet, as_json):
+    """Diagnose, plan, verify the repairs, tune with keras-tuner and train on DATA.
+
+    Leaves a run folder with model.keras, plan.json, findings.json,
+    metrics.json, trials.json, TensorBoard logs and report.html.
+    """
+    budget_s = _budget_seconds(budget)
+    if plan_path is not None and not os.path.isfile(plan_path):
+        raise AdvisorError(f"plan file {plan_path!r} does not exist: pass a plan.json written by advisor")
+    if resume and not out:
+        raise AdvisorError("--resume needs --out naming the run folder to continue")
+    import_tensorflow_quietly()
+    from advisor.data import load
+    from advisor.trainer import train as run_train
+
+    dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
+    result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
+                       epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json)
+    if as_json:
+        summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
+                                                               if k not in ("per_class", "confusion_matrix")},
+                   "plan": result.plan, "best_hyperparameters": result.best_hyperparameters}
+        click.echo(json.dumps(summary, indent=2))
+    elif not quiet:
+        click.echo(f"run folder: {result.run_dir}  (open {result.run_dir}/report.html)")
+
+
+@main.command()
+def rules():
+    """List every rule of the rule book with its rationale."""
+    from advisor.rules import all_rules
+
+    for r in all_rules():
+        click.echo(f"{r.name}  (priority {r.priority})")
+        for line in (r.rationale or "").strip().splitlines():
+            click.echo(f"    {line.strip()}")
+        click.echo("")
+
+
+@main.command()
+@click.argument("name", required=False)
+def recipes(name):
+    """List the recipe catalogue, or show one recipe with its arguments and search space."""
+    import_tensorflow_quietly()
+    import keras_tuner as kt
+
+    from recipes import registry
+
+    if name is None:
+        for key, cls in sorted(registry.all_recipes().items()):
+            summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            click.echo(f"{key:20s} {summary}")
+        return
+    try:
+        cls = registry.get(name)
+    except ValueError as e:
+        raise AdvisorError(str(e)) from None
+    recipe = cls()
+    hp = kt.HyperParameters()
+    recipe.search_space(hp)
+    click.echo(f"{name} ({cls.__name__})\n")
+    click.echo((cls.__doc__ or "").strip())
+    click.echo("\nArguments (defaults): " + (", ".join(f"{k}={v!r}" for k, v in recipe.get_config().items()) or "none"))
+    click.echo("Search space: " + (", ".join(f"{h.name} {h.get_config()}" for h in hp.space) or "nothing to tune"))
 
 
 if __name__ == "__main__":

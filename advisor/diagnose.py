@@ -53,12 +53,13 @@ class Report:
 
 def resolve_data(data, *, target=None, data_dir=None, seed=0):
     """A `Dataset` from a spec string, a `Dataset`, or an `(x, y)` tuple."""
-    from advisor.data import Dataset, from_arrays, load
+    from advisor.data import Dataset, load
+    from advisor.data.assemble import build_dataset
 
     if isinstance(data, Dataset):
         return data
     if isinstance(data, tuple) and len(data) == 2:
-        return from_arrays(data[0], data[1], name="arrays", seed=seed)
+        return build_dataset("arrays", {"train": data}, seed=seed)
     return load(str(data), target=target, data_dir=data_dir, seed=seed)
 
 
@@ -121,7 +122,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
 
     hardware = detect_hardware()
     precision = None
-    if measure_precision and probe and _precision_supported(hardware):
+    if measure_precision and probe and hardware.mixed_policies():
         say("precision", "timing float32 against mixed precision")
         precision = _time_precision(net, dataset)
 
@@ -132,23 +133,19 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
                   findings, decision)
 
 
-def _precision_supported(hardware) -> bool:
-    caps = getattr(hardware, "gpu_compute_capabilities", None) or []
-    return bool(getattr(hardware, "cpu_bf16", False)) or any(c and c[0] >= 7 for c in caps if c)
-
-
 def _time_precision(net, dataset) -> dict:
+    """Time the model's train steps as float32 and under the machine's mixed policy."""
     import keras
 
     from advisor.precision_timing import time_policies
+    from recipes import MixedPrecision, Plan
 
     x, y = dataset.arrays["train"]
-    batch = (x[:64], y[:64])
 
     def build():
-        clone = keras.models.clone_model(net)
-        clone.compile(optimizer=net.optimizer.__class__.from_config(net.optimizer.get_config()),
-                      loss=net.loss)
-        return clone
+        # time_policies sets the global policy before each build; the recipe is
+        # what `train` would apply, so the timing is of the real candidate.
+        policy = keras.config.dtype_policy().name
+        return Plan([MixedPrecision(policy=policy)] if policy != "float32" else []).build(net)
 
-    return time_policies(build, batch)
+    return time_policies(build, (x[:64], y[:64]))

@@ -36,14 +36,14 @@ def format_decision(decision: dict) -> str:
     chosen = decision.get("chosen", [])
     parts.append(table(["#", "recipe", "config", "why"], [
         [str(i + 1), c["recipe"], _config(c.get("config")),
-         "; ".join(c.get("why", [])) if isinstance(c.get("why"), list) else c.get("why", "")]
+         "; ".join(dict.fromkeys(c.get("why", [])))]
         for i, c in enumerate(chosen)]) or "(empty plan)")
     if decision.get("dropped"):
         parts.append("\nDropped recommendations:\n" + table(["recipe", "reason"], [
             [d["recipe"], d.get("reason", "")] for d in decision["dropped"]]))
     if decision.get("advice"):
         parts.append("\nAdvice (no recipe applies it for you):\n" + "\n".join(
-            f"  - {a.get('advice') if isinstance(a, dict) else a}" for a in decision["advice"]))
+            f"  - {a['text']} ({'; '.join(dict.fromkeys(a.get('why', [])))})" for a in decision["advice"]))
     return "\n".join(parts)
 
 
@@ -61,6 +61,7 @@ def format_report(report) -> str:
     if report.precision:
         p = report.precision
         out += ["", "Mixed precision (measured): " + ", ".join(
-            f"{k} {v:.4f}s/step" for k, v in p.get("timings", {}).items()) + f" -> {p.get('best', '?')}"]
+            f"{k} {1000 * v:.1f} ms/step" for k, v in p["times"].items())
+                + f" -> {p['faster']} ({p['speedup']:.2f}x)"]
     out += ["", "Plan", format_decision(report.decision.to_dict())]
     return "\n".join(out)

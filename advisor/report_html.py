@@ -100,14 +100,14 @@ def render(run) -> str:
 
     decision = diag.get("plan") or {}
     rows = [[f"<code>{_e(c.get('recipe'))}</code>", _e(c.get("config")), _e(", ".join(c.get("rules", []))),
-             _e(" | ".join(c.get("why", [])) if isinstance(c.get("why"), list) else c.get("why", ""))]
+             _e(" | ".join(dict.fromkeys(c.get("why", []))))]
             for c in decision.get("chosen", [])]
     parts.append("<h2>The plan, and why</h2>" + _table(["recipe", "config", "rules", "why"], rows))
     if decision.get("dropped"):
         parts.append("<p>Dropped recommendations:</p>" + _table(["recipe", "reason"], [
             [f"<code>{_e(d.get('recipe'))}</code>", _e(d.get("reason"))] for d in decision["dropped"]]))
     if decision.get("advice"):
-        parts.append("<p>Advice:</p><ul>" + "".join(f"<li>{_e(a.get('advice') if isinstance(a, dict) else a)}</li>"
+        parts.append("<p>Advice:</p><ul>" + "".join(f"<li>{_e(a['text'])} <small>({_e('; '.join(a.get('why', [])))})</small></li>"
                                                    for a in decision["advice"]) + "</ul>")
 
     attempts = state.get("attempts", [])

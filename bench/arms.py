@@ -1,0 +1,115 @@
+"""The three arms compared on every task, each returning the same row of numbers."""
+from __future__ import annotations
+
+import tempfile
+import time
+
+BASELINE_EPOCHS = 20
+
+
+def _fit_eval(model, dataset, *, epochs, batch_size=32, callbacks=()):
+    from advisor.evaluate import evaluate
+
+    train = dataset.train.shuffle(4096, seed=0).batch(batch_size).prefetch(2)
+    hist = model.fit(train, validation_data=dataset.val.batch(256), epochs=epochs, verbose=0,
+                     callbacks=list(callbacks))
+    x, y = dataset.arrays["test"]
+    return evaluate(model, x, y, dataset.info.task, dataset.info.class_names), len(hist.history["loss"])
+
+
+def baseline(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+    """The task's model as a user would write it: Adam at its default LR, fixed
+    epochs, no regularization."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    start = time.monotonic()
+    metrics, ran = _fit_eval(build_model(dataset.info), dataset, epochs=epochs)
+    return {"metrics": metrics, "wall_s": time.monotonic() - start, "epochs": ran, "trials": 0}
+
+
+def _tunable_builder(dataset, build_model):
+    """keras-tuner's usual knobs. Plain tasks: LR, dropout, width (a fresh
+    MLP/CNN); fault tasks keep the user's (broken) architecture: LR only."""
+    import keras
+
+    info = dataset.info
+    loss = "sparse_categorical_crossentropy" if info.task != "regression" else "mse"
+
+    def build(hp):
+        lr = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
+        if getattr(build_model, "fixed_architecture", False):
+            model = build_model(info)
+            model.compile(optimizer=keras.optimizers.Adam(lr), loss=model.loss, metrics=["accuracy"])
+            return model
+        width = hp.Choice("width", [32, 64, 128])
+        rate = hp.Float("dropout", 0.0, 0.5, step=0.1)
+        inputs = keras.Input(info.input_shape)
+        h = inputs
+        if info.modality == "image":
+            for mult in (1, 2):
+                h = keras.layers.Conv2D(width // 2 * mult, 3, padding="same", activation="relu")(h)
+                h = keras.layers.MaxPooling2D()(h) if h.shape[1] >= 4 else h
+        elif info.modality == "sequence":
+            h = keras.layers.Conv1D(width // 2, 5, padding="same", activation="relu")(h)
+            h = keras.layers.MaxPooling1D()(h)
+        h = keras.layers.Flatten()(h)
+        h = keras.layers.Dense(width, activation="relu")(h)
+        h = keras.layers.Dropout(rate)(h)
+        outputs = keras.layers.Dense(max(info.num_classes, 1), activation="softmax" if info.num_classes else None)(h)
+        model = keras.Model(inputs, outputs)
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
+        return model
+
+    return build
+
+
+def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+    """Hyperband over LR, dropout, width and batch size, same wall-clock budget."""
+    import keras
+    import keras_tuner as kt
+
+    from advisor.tune import Deadline, _stop_at
+
+    keras.utils.set_random_seed(seed)
+    start = time.monotonic()
+    deadline = start + 0.8 * budget_s  # the rest of the budget is for the final fit
+
+    class Model(kt.HyperModel):
+        def build(self, hp):
+            return _tunable_builder(dataset, build_model)(hp)
+
+        def fit(self, hp, model, *args, **kwargs):
+            bs = hp.Choice("batch_size", [32, 64, 128])
+            kwargs.pop("validation_data", None)
+            return model.fit(dataset.train.shuffle(4096, seed=seed).batch(bs), validation_data=dataset.val.batch(256),
+                             *args, **kwargs)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tuner = kt.Hyperband(Model(), objective="val_accuracy", max_epochs=epochs, factor=3, seed=seed,
+                             directory=tmp, project_name="kt")
+        _stop_at(tuner.oracle, deadline)
+        tuner.search(epochs=epochs, callbacks=[Deadline(deadline)], verbose=0)
+        best = tuner.get_best_hyperparameters(1)[0]
+        trials = len(tuner.oracle.trials)
+        keras.utils.set_random_seed(seed)
+        model = Model().build(best)
+        metrics, ran = _fit_eval(model, dataset, epochs=epochs, batch_size=best.get("batch_size"),
+                                 callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)])
+    return {"metrics": metrics, "wall_s": time.monotonic() - start, "epochs": ran, "trials": trials}
+
+
+def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+    """`advisor train` with the same budget."""
+    from advisor.trainer import train
+
+    start = time.monotonic()
+    model = build_model(dataset.info) if getattr(build_model, "fixed_architecture", False) else None
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(dataset, model, budget_s=budget_s, epochs=epochs, out=f"{tmp}/run", seed=seed, quiet=True)
+    return {"metrics": result.metrics, "wall_s": time.monotonic() - start,
+            "epochs": result.metrics.get("epochs_run"), "trials": len(result.trials),
+            "plan": [r["name"] for r in result.plan.get("recipes", [])]}
+
+
+ARMS = {"baseline": baseline, "keras-tuner": tuner_alone, "advisor": advisor}

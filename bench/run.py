@@ -1,0 +1,183 @@
+"""Run the benchmark: every task x arm x seed in its own process, on this machine.
+
+    python -m bench.run                 # the full table (about an hour on 2 cores)
+    python -m bench.run --smoke         # one tiny task, all arms (CI, < 3 minutes)
+
+Writes bench/results/results.json, results.md and accuracy.png, and (unless
+--smoke) replaces the table in README.md between the bench markers. Every
+number is measured here; nothing is typed in.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import tasks as task_list
+
+ROOT = Path(__file__).resolve().parent.parent
+MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def run_one(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dict:
+    """One (task, arm, seed) in this process; prints one JSON line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from bench.arms import ARMS
+
+    dataset, build_model = task_list.load_task(task, seed=seed)
+    row = ARMS[arm](dataset, build_model, seed=seed, budget_s=budget_s, epochs=epochs)
+    m = row.pop("metrics")
+    return {"task": task, "arm": arm, "seed": seed, "accuracy": m.get("accuracy"),
+            "macro_f1": m.get("macro_f1"), **row}
+
+
+def spawn(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dict:
+    """Run one cell in a child process, so its peak RSS is the arm's alone."""
+    cmd = [sys.executable, "-m", "bench.run", "--one", task, arm, str(seed), str(budget_s), str(epochs)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        return {"task": task, "arm": arm, "seed": seed, "error": err.strip().splitlines()[-1:] or ["?"]}
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["task"], r["arm"]), []).append(r)
+    out = []
+    for (task, arm), rs in cells.items():
+        ok = [r for r in rs if "error" not in r]
+
+        def stat(key):
+            vals = [r[key] for r in ok if r.get(key) is not None]
+            if not vals:
+                return None, None
+            return statistics.mean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0)
+
+        acc, acc_sd = stat("accuracy")
+        f1, f1_sd = stat("macro_f1")
+        wall, _ = stat("wall_s")
+        mem, _ = stat("peak_rss_mb")
+        epochs, _ = stat("epochs")
+        trials, _ = stat("trials")
+        out.append({"task": task, "arm": arm, "runs": len(ok), "errors": len(rs) - len(ok),
+                    "accuracy": acc, "accuracy_sd": acc_sd, "macro_f1": f1, "macro_f1_sd": f1_sd,
+                    "wall_s": wall, "peak_rss_mb": mem, "epochs": epochs, "trials": trials})
+    return out
+
+
+def markdown(summary: list[dict], meta: dict, extras: dict) -> str:
+    def f(v, fmt="{:.3f}"):
+        return "–" if v is None else fmt.format(v)
+
+    lines = [f"Measured {meta['date']} on {meta['machine']} ({meta['seeds']} seed(s), budget {meta['budget_s']:.0f}s "
+             f"per arm, baseline {meta['epochs']} epochs).", "",
+             "| task | arm | test accuracy | macro-F1 | wall s | epochs | trials | peak MB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in summary:
+        sd = f" ± {s['accuracy_sd']:.3f}" if s["runs"] > 1 and s["accuracy_sd"] is not None else ""
+        err = f" ({s['errors']} failed)" if s["errors"] else ""
+        lines.append(f"| {s['task']} | {s['arm']}{err} | {f(s['accuracy'])}{sd} | {f(s['macro_f1'])} | "
+                     f"{f(s['wall_s'], '{:.0f}')} | {f(s['epochs'], '{:.0f}')} | {f(s['trials'], '{:.0f}')} | "
+                     f"{f(s['peak_rss_mb'], '{:.0f}')} |")
+    for title, body in extras.items():
+        lines += ["", f"**{title}**", "", body]
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(s["task"] for s in summary))
+    arms = list(dict.fromkeys(s["arm"] for s in summary))
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(tasks)), 3.5))
+    width = 0.8 / len(arms)
+    for i, arm in enumerate(arms):
+        vals = [next((s["accuracy"] or 0 for s in summary if s["task"] == t and s["arm"] == arm), 0) for t in tasks]
+        ax.bar([j + i * width for j in range(len(tasks))], vals, width, label=arm)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], tasks, rotation=30, ha="right")
+    ax.set_ylabel("test accuracy"), ax.set_ylim(0, 1), ax.legend()
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--one", nargs=5, metavar=("TASK", "ARM", "SEED", "BUDGET", "EPOCHS"), help=argparse.SUPPRESS)
+    p.add_argument("--smoke", action="store_true", help="one tiny task, short budget (CI)")
+    p.add_argument("--tasks", nargs="*", help=f"default: {' '.join(task_list.ALL)}")
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--budget", type=float, default=120.0, help="seconds per arm")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    p.add_argument("--no-extras", action="store_true", help="skip diagnosis/overhead/precision reports")
+    args = p.parse_args(argv)
+
+    if args.one:
+        task, arm, seed, budget, epochs = args.one
+        row = run_one(task, arm, int(seed), float(budget), int(epochs))
+        row["peak_rss_mb"] = _peak_rss_mb()
+        print(json.dumps(row))
+        return 0
+
+    if args.smoke:
+        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 20.0, 5, True
+    todo = args.tasks or task_list.ALL
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for task in todo:
+        for seed in range(args.seeds):
+            for arm in ("baseline", "keras-tuner", "advisor"):
+                t0 = time.monotonic()
+                row = spawn(task, arm, seed, args.budget, args.epochs)
+                rows.append(row)
+                shown = row.get("error") or f"acc {row.get('accuracy')}"
+                print(f"{task:24s} {arm:12s} seed {seed}: {shown} ({time.monotonic() - t0:.0f}s)", flush=True)
+    extras = {} if args.no_extras else _extras()
+    meta = {"date": datetime.date.today().isoformat(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+            "seeds": args.seeds, "budget_s": args.budget, "epochs": args.epochs}
+    summary = summarize(rows)
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows, "summary": summary,
+                                                 "extras": extras}, indent=2))
+    table = markdown(summary, meta, extras)
+    (out / "results.md").write_text(table)
+    plot(summary, out / "accuracy.png")
+    if not args.smoke and not args.tasks:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        if MARK_START in text and MARK_END in text:
+            head, rest = text.split(MARK_START, 1)
+            readme.write_text(head + MARK_START + "\n" + table + MARK_END + rest.split(MARK_END, 1)[1])
+    print(table)
+    return 0 if all("error" not in r for r in rows) else 1
+
+
+def _extras() -> dict:
+    from bench.extras import diagnosis_quality, mixed_precision, overhead
+
+    return {"Diagnosis quality on the fault-injection suite": diagnosis_quality(),
+            "Monitoring overhead (probe vs plain fit)": overhead(),
+            "Mixed precision (conv net on mnist-5k)": mixed_precision()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
