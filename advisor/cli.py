@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 
 import click
 
@@ -19,6 +20,9 @@ from advisor.errors import AdvisorError
 
 # Before any TensorFlow import: keep its C++ INFO/WARNING logs off the output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keras' UserWarnings (tf.data ignores `shuffle`, Hyperband reloading a smaller
+# optimizer) are about its internals, not the user's input.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
 
 EXIT_BAD_INPUT = 2
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
@@ -178,8 +182,8 @@ def data_options(f):
 @main.command()
 @click.argument("data")
 @data_options
-@click.option("--probe-epochs", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Epochs of the short training probe.")
+@click.option("--probe-epochs", type=click.IntRange(min=1),
+              help="Epochs of the short training probe (default: enough for 150 steps, at least 5).")
 @click.option("--probe-seconds", type=click.FloatRange(min=0, min_open=True), help="Cap the probe at this many seconds.")
 @click.option("--no-probe", is_flag=True, help="Data findings only: do not build or train a model.")
 @click.option("--save-plan", type=click.Path(dir_okay=False), help="Write the plan it would apply to this file.")

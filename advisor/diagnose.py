@@ -74,7 +74,20 @@ def resolve_model(model, info):
     return ensure_compiled(model, info)
 
 
-def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epochs: int = 5,
+# The probe must see enough optimizer steps to judge a curve: 5 epochs of digits
+# are 200 steps, but 5 epochs of wine (124 samples) only 20. Project choice.
+MIN_PROBE_STEPS = 150
+MAX_AUTO_PROBE_EPOCHS = 50
+PROBE_BATCH = 32
+
+
+def auto_probe_epochs(n_train: int, floor: int = 5) -> int:
+    """Epochs so that the probe runs at least MIN_PROBE_STEPS steps (at least `floor`)."""
+    steps = max(1, -(-n_train // PROBE_BATCH))
+    return max(floor, min(MAX_AUTO_PROBE_EPOCHS, -(-MIN_PROBE_STEPS // steps)))
+
+
+def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epochs: int | None = None,
              probe_seconds: float | None = None, probe: bool = True, seed: int = 0,
              measure_precision: bool = True, thresholds: dict | None = None, progress=None) -> Report:
     """Look at the data, the model and how it starts to train; say what is
@@ -85,7 +98,8 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
             built-in name), or None for the modality's default model.
         data: a data spec (`digits`, `tfds:mnist`, a folder, `.csv`, `.npz`),
             a loaded `Dataset`, or an `(x, y)` tuple.
-        probe_epochs / probe_seconds: the probe's budget.
+        probe_epochs / probe_seconds: the probe's budget (default: enough
+            epochs for MIN_PROBE_STEPS optimizer steps).
         probe: False skips training (data and static model findings only).
         measure_precision: time float32 against mixed precision where supported.
         thresholds: overrides for the detectors' named thresholds.
@@ -102,7 +116,10 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     from advisor.inspect_model import inspect_model, model_findings
     from advisor.profile import profile
 
+    import keras
+
     say = progress.stage if progress else (lambda *a, **k: None)
+    keras.utils.set_random_seed(seed)  # before any model is built: same seed, same initial weights
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
     say("data", f"{dataset.info.name}: {dataset.info.counts}")
     data_profile = profile(dataset)
@@ -113,6 +130,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     findings += model_findings(model_profile, dataset.info)
 
     trace = None
+    probe_epochs = probe_epochs or auto_probe_epochs(dataset.info.counts["train"])
     if probe:
         from advisor.probe import run_probe
 

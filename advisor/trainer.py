@@ -16,7 +16,6 @@ from advisor.run_folder import RunFolder
 
 DEFAULT_BUDGET_S = 300.0
 DEFAULT_EPOCHS = 30
-PROBE_EPOCHS = 5
 # Shares of the budget at which each stage must have ended.
 VERIFY_END, TUNE_END = 0.30, 0.75
 
@@ -43,7 +42,7 @@ class TrainResult:
 def train(data="digits", model=None, *, plan=None, budget_s: float | None = None, trials: int | None = None,
           tuner: str = "hyperband", epochs: int | None = None, out=None, resume: bool = False,
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
-          probe_epochs: int = PROBE_EPOCHS) -> TrainResult:
+          probe_epochs: int | None = None) -> TrainResult:
     """Diagnose, plan, verify the repairs, tune the plan's hyperparameters and
     train; leaves a run folder (model.keras, plan.json, findings.json,
     metrics.json, trials.json, logs/, report.html, status.json).
@@ -83,6 +82,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     progress = Progress(quiet=quiet, deadline=start + budget)
     epochs = epochs or DEFAULT_EPOCHS
 
+    keras.utils.set_random_seed(seed)  # before the model is built: same seed, same initial weights
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
     out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     run = RunFolder(out, resume=resume)
@@ -95,7 +95,6 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     # 1. Diagnose and plan (or take the given plan); 2. verify the repairs.
     state = run.read_json("state.json") if resume else None
     if state is None:
-        keras.utils.set_random_seed(seed)
         report = diagnose(net, dataset, probe_epochs=probe_epochs, probe_seconds=0.15 * budget, seed=seed,
                           progress=progress)
         run.write_json("findings.json", [f.to_dict() for f in report.findings])
@@ -106,13 +105,14 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             from advisor.verify import verify
 
             progress.stage("verify", "re-probing the repairs for training problems")
-            chosen, attempts = verify(report.plan, net, dataset, report, probe_epochs=probe_epochs,
+            probed = len(report.trace.history["loss"])  # re-probe exactly as long as the first probe
+            chosen, attempts = verify(report.plan, net, dataset, report, probe_epochs=probed,
                                       seed=seed, deadline=start + VERIFY_END * budget, say=progress.stage)
         state = {"plan": chosen.to_dict(), "attempts": attempts}
         run.write_json("state.json", state)
     from recipes import Plan
 
-    chosen = Plan.from_dict(state["plan"])
+    chosen = _with_tunable_lr(Plan.from_dict(state["plan"]))
     run.set_status("incomplete", stage="tune")
 
     # 3. Refine the plan's own hyperparameters.
@@ -155,6 +155,16 @@ def _load_plan(plan):
         raise AdvisorError(f"plan file {str(plan)!r} does not exist: pass a plan.json written by advisor") from None
     except ValueError as e:
         raise AdvisorError(str(e)) from None
+
+
+def _with_tunable_lr(plan):
+    """Whatever else is tuned, the learning rate is ([PB]: with few trials, tune
+    only the LR): a plan without an optimizer recipe gets a LearningRate(1.0)."""
+    from recipes import LearningRate, Plan
+
+    if any(r.slot == "optimizer" or r.name == "learning_rate" for r in plan.recipes):
+        return plan
+    return Plan(list(plan.recipes) + [LearningRate(factor=1.0)])
 
 
 def _configured(plan, values: dict):
