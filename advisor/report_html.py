@@ -28,6 +28,15 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _num(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _hp(values: dict) -> str:
+    """A trial's hyperparameters without keras-tuner's own bookkeeping entries."""
+    return ", ".join(f"{k}={_num(v)}" for k, v in values.items() if not k.startswith("tuner/"))
+
+
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -120,9 +129,9 @@ def render(run) -> str:
 
     trials = tuned.get("trials", [])
     parts.append(f"<h2>Tuning ({_e(tuned.get('tuner', 'none'))}, objective {_e(tuned.get('objective', '-'))})</h2>"
-                 + f"<p>Best hyperparameters: <code>{_e(tuned.get('best_hyperparameters', {}))}</code></p>"
+                 + f"<p>Best hyperparameters: <code>{_e(_hp(tuned.get('best_hyperparameters', {})))}</code></p>"
                  + (_table(["trial", "status", "score", "hyperparameters"],
-                           [[_e(t["trial_id"]), _e(t["status"]), _e(t["score"]), _e(t["hyperparameters"])]
+                           [[_e(t["trial_id"]), _e(t["status"]), _e(_num(t["score"])), _e(_hp(t["hyperparameters"]))]
                             for t in trials[:20]]) if trials else ""))
 
     parts.append("<h2>Final plan</h2><pre>" + _e("\n".join(

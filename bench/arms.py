@@ -109,7 +109,7 @@ def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
         result = train(dataset, model, budget_s=budget_s, epochs=epochs, out=f"{tmp}/run", seed=seed, quiet=True)
     return {"metrics": result.metrics, "wall_s": time.monotonic() - start,
             "epochs": result.metrics.get("epochs_run"), "trials": len(result.trials),
-            "plan": [r["name"] for r in result.plan.get("recipes", [])]}
+            "plan": [r["name"] for r in result.plan.get("recipes", [])], "attempts": result.attempts}
 
 
 ARMS = {"baseline": baseline, "keras-tuner": tuner_alone, "advisor": advisor}

@@ -138,7 +138,7 @@ def main(argv=None) -> int:
         return 0
 
     if args.smoke:
-        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 20.0, 5, True
+        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 30.0, 30, True
     todo = args.tasks or task_list.ALL
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -152,6 +152,10 @@ def main(argv=None) -> int:
                 shown = row.get("error") or f"acc {row.get('accuracy')}"
                 print(f"{task:24s} {arm:12s} seed {seed}: {shown} ({time.monotonic() - t0:.0f}s)", flush=True)
     extras = {} if args.no_extras else _extras()
+    if any(t.startswith("fault:") for t in todo):
+        from bench.extras import repair_rate
+
+        extras["Repair rate on the broken models"] = repair_rate(rows)
     meta = {"date": datetime.date.today().isoformat(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
             "seeds": args.seeds, "budget_s": args.budget, "epochs": args.epochs}

@@ -40,7 +40,13 @@ def load_task(name: str, seed: int = 0):
     if name.startswith("fault:"):
         from advisor.faults import bench_case
 
-        return bench_case(name.split(":", 1)[1], seed=seed)
+        dataset, build = bench_case(name.split(":", 1)[1], seed=seed)
+
+        def broken(info):
+            return build(info)
+
+        broken.fixed_architecture = True  # arms keep the user's (broken) architecture
+        return dataset, broken
     if name == "mnist-5k-small":
         return _subsample(load("mnist-5k", seed=seed), 0.10, seed), default_model
     if name == "mnist-5k-imbalanced":
