@@ -127,6 +127,12 @@ def render(run) -> str:
           f'<span class="{"kept" if a["kept"] else "dropped"}">{"kept" if a["kept"] else "dropped"}</span>']
          for a in attempts]) if attempts else "<p>No training problem needed a repair.</p>"))
 
+    recoveries = run.read_json("recoveries.json") or []
+    if recoveries:
+        parts.append("<h2>NaN recoveries during the final fit</h2>" + _table(
+            ["NaN in epoch", "rolled back to epoch", "action"],
+            [[_e(r["nan_epoch"]), _e(r["rolled_back_to_epoch"]), _e(r["action"])] for r in recoveries]))
+
     trials = tuned.get("trials", [])
     parts.append(f"<h2>Tuning ({_e(tuned.get('tuner', 'none'))}, objective {_e(tuned.get('objective', '-'))})</h2>"
                  + f"<p>Best hyperparameters: <code>{_e(_hp(tuned.get('best_hyperparameters', {})))}</code></p>"

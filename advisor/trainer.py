@@ -32,6 +32,7 @@ class TrainResult:
     best_hyperparameters: dict
     metrics: dict
     history: dict
+    recoveries: list[dict] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -118,13 +119,14 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     # 3. Refine the plan's own hyperparameters.
     best_hp, trial_rows = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs,
                                 seed=seed, deadline=start + TUNE_END * budget, resume=resume, progress=progress)
-    final_plan = _configured(chosen, best_hp)
+    saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
+    final_plan = Plan.from_dict(saved) if saved else _configured(chosen, best_hp)
     run.write_json("plan.json", final_plan.to_dict())
     run.set_status("incomplete", stage="final fit")
 
     # 4. Final fit, resumable per epoch, then test metrics.
     keras.utils.set_random_seed(seed)
-    model, history = _final_fit(final_plan, net, dataset, run, epochs=epochs, progress=progress)
+    model, history, final_plan = _final_fit(final_plan, net, dataset, run, epochs=epochs, progress=progress)
     from advisor.evaluate import evaluate
 
     x_test, y_test = dataset.arrays["test"]
@@ -232,19 +234,50 @@ def _asks_accuracy(net) -> bool:
 
 
 def _final_fit(plan, net, dataset, run, *, epochs, progress):
+    """Fit with per-epoch backups (resume) and NaN recovery; returns the model,
+    the merged history and the plan actually used (stabilized after a NaN)."""
+    import shutil
+
     import keras
 
-    model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
+    from advisor.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
+
+    guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
     train_ds, val_ds = plan.transform(dataset.train, dataset.val)
-    fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=epochs)
-    callbacks = list(fit.pop("callbacks", [])) + [
-        keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch"),
-        keras.callbacks.TensorBoard(str(run.file("logs"))),
-        progress.callback("final fit", fit.get("epochs", epochs)),
-    ]
-    progress.stage("final fit", f"up to {fit.get('epochs', epochs)} epochs")
-    history = model.fit(train_ds, validation_data=val_ds, callbacks=callbacks, verbose=0, **fit)
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    while True:
+        model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
+        if recoveries and guard.weights is not None:
+            model.set_weights(guard.weights)
+        fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=epochs)
+        total = fit.get("epochs", epochs)
+        callbacks = list(fit.pop("callbacks", [])) + [
+            # delete_checkpoint=False: a NaN stop must not erase the last good epoch.
+            keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch", delete_checkpoint=False),
+            keras.callbacks.TensorBoard(str(run.file("logs"))),
+            progress.callback("final fit", total), guard]
+        progress.stage("final fit", f"up to {total} epochs" + (f", from epoch {guard.epochs_done + 1}"
+                                                                if recoveries else ""))
+        hist = model.fit(train_ds, validation_data=val_ds, callbacks=callbacks, verbose=0,
+                         initial_epoch=guard.epochs_done if recoveries else 0, **fit)
+        for k, vals in hist.history.items():
+            history.setdefault(k, []).extend(float(v) for v in vals)
+        if guard.nan_epoch is None:
+            break
+        shutil.rmtree(run.file("checkpoints"), ignore_errors=True)  # the diverged optimizer's state
+        if len(recoveries) >= MAX_RECOVERIES:
+            progress.stage("final fit", f"loss still NaN after {MAX_RECOVERIES} recoveries: keeping the last good weights")
+            model.set_weights(guard.weights)
+            break
+        plan = stabilized(plan)
+        recoveries.append({"nan_epoch": guard.nan_epoch + 1, "rolled_back_to_epoch": guard.epochs_done,
+                           "action": "learning rate / 10, clipnorm 1.0",
+                           "plan": [r.name for r in plan.recipes]})
+        run.write_json("recoveries.json", recoveries)
+        run.write_json("plan.json", plan.to_dict())
+        progress.stage("final fit", f"NaN loss in epoch {guard.nan_epoch + 1}: rolled back to epoch "
+                                    f"{guard.epochs_done}, LR / 10 and gradient clipping")
+    shutil.rmtree(run.file("checkpoints"), ignore_errors=True)
+    return model, history, plan
 
 
 def _headline(metrics: dict) -> str:
@@ -259,4 +292,5 @@ def _result_from(run: RunFolder) -> TrainResult:
     return TrainResult(run_dir=run.path, findings=run.read_json("findings.json") or [],
                        plan=run.read_json("plan.json") or {}, attempts=state.get("attempts", []),
                        trials=tuned.get("trials", []), best_hyperparameters=tuned.get("best_hyperparameters", {}),
-                       metrics=run.read_json("metrics.json") or {}, history=run.read_json("history.json") or {})
+                       metrics=run.read_json("metrics.json") or {}, history=run.read_json("history.json") or {},
+                       recoveries=run.read_json("recoveries.json") or [])
