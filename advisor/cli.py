@@ -232,10 +232,12 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of the final fit (default 30; early stopping may end it sooner).")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from where it stopped.")
+@click.option("--deterministic", is_flag=True,
+              help="TensorFlow op determinism and no timing-based choices: same --seed, same results on CPU.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, trials, tuner, epochs, out, resume,
-          quiet, as_json):
+          deterministic, quiet, as_json):
     """Diagnose, plan, verify the repairs, tune with keras-tuner and train on DATA.
 
     Leaves a run folder with model.keras, plan.json, findings.json,
@@ -252,7 +254,8 @@ def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, tri
 
     dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
     result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
-                       epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json)
+                       epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
+                       deterministic=deterministic)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},

@@ -43,7 +43,7 @@ class TrainResult:
 def train(data="digits", model=None, *, plan=None, budget_s: float | None = None, trials: int | None = None,
           tuner: str = "hyperband", epochs: int | None = None, out=None, resume: bool = False,
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
-          probe_epochs: int | None = None) -> TrainResult:
+          probe_epochs: int | None = None, deterministic: bool = False) -> TrainResult:
     """Diagnose, plan, verify the repairs, tune the plan's hyperparameters and
     train; leaves a run folder (model.keras, plan.json, findings.json,
     metrics.json, trials.json, logs/, report.html, status.json).
@@ -58,6 +58,10 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         epochs: epochs of the final fit (early stopping may end it sooner).
         out: the run folder (default runs/<dataset>-<time>).
         resume: continue the run in `out`.
+        deterministic: TensorFlow op determinism on, and no timing-based
+            choice (mixed precision is not measured, float32 is kept), so two
+            runs with the same seed give identical plans and metrics on CPU.
+            Budgets are wall-clock: give enough for the trials to finish.
 
     Example:
         result = train("digits", out="runs/digits")
@@ -84,6 +88,10 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     epochs = epochs or DEFAULT_EPOCHS
 
     keras.utils.set_random_seed(seed)  # before the model is built: same seed, same initial weights
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
     out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     run = RunFolder(out, resume=resume)
@@ -97,7 +105,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     state = run.read_json("state.json") if resume else None
     if state is None:
         report = diagnose(net, dataset, probe_epochs=probe_epochs, probe_seconds=0.15 * budget, seed=seed,
-                          progress=progress)
+                          measure_precision=not deterministic, progress=progress)
         run.write_json("findings.json", [f.to_dict() for f in report.findings])
         run.write_json("diagnosis.json", report.to_dict())
         if given_plan is not None:

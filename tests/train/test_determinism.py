@@ -1,0 +1,27 @@
+"""--deterministic: two separate processes, same seed -> identical plan and metrics (CPU)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.slow
+def test_two_deterministic_runs_are_identical(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"run{i}"
+        proc = subprocess.run([sys.executable, "-m", "advisor.cli", "train", "wine", "--out", str(out), "--seed", "7",
+                               "--deterministic", "--tuner", "random", "--trials", "2", "--epochs", "6",
+                               "--budget", "10m", "--quiet"], capture_output=True, text=True, env=env, timeout=400)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append(out)
+    read = [{name: json.loads((o / name).read_text()) for name in ("plan.json", "metrics.json", "history.json")}
+            for o in outs]
+    assert read[0]["plan.json"] == read[1]["plan.json"]
+    assert read[0]["history.json"] == read[1]["history.json"]  # every epoch's loss, bit for bit
+    a, b = read[0]["metrics.json"], read[1]["metrics.json"]
+    a.pop("wall_time_s"), b.pop("wall_time_s")
+    assert a == b
