@@ -1,5 +1,20 @@
 """advisor: diagnose how a Keras model trains, plan recipes, verify, tune, train.
 
-The package imports TensorFlow lazily so `advisor --help` stays fast.
+`from advisor import diagnose, train` works, but TensorFlow is imported only
+when one of them is first used, so `advisor --help` stays fast.
 """
 __version__ = "0.1.0"
+__all__ = ["diagnose", "train"]
+
+
+def __getattr__(name):
+    # PEP 562 lazy exports: importing the package must not import TensorFlow.
+    if name == "diagnose":
+        from advisor.diagnose import diagnose
+
+        return diagnose
+    if name == "train":
+        from advisor.trainer import train
+
+        return train
+    raise AttributeError(f"module 'advisor' has no attribute {name!r}")
