@@ -10,7 +10,7 @@ __all__ = ["diagnose", "train"]
 def __getattr__(name):
     # PEP 562 lazy exports: importing the package must not import TensorFlow.
     if name == "diagnose":
-        from advisor.diagnose import diagnose
+        from advisor.diagnosis import diagnose
 
         return diagnose
     if name == "train":

@@ -204,7 +204,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
     else:
         import_tensorflow_quietly()
         from advisor.data import load
-        from advisor.diagnose import diagnose as run_diagnose
+        from advisor.diagnosis import diagnose as run_diagnose
         from advisor.progress import Progress
 
         dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)

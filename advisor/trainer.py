@@ -69,7 +69,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     """
     import keras
 
-    from advisor.diagnose import diagnose, resolve_data, resolve_model
+    from advisor.diagnosis import diagnose, resolve_data, resolve_model
     from advisor.tune import TUNERS
 
     if tuner not in TUNERS:
