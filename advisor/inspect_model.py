@@ -1,0 +1,316 @@
+"""Static model inspection: what the model is, and what is wrong with it before training.
+
+When to use: `inspect_model` gives the `ModelProfile` the rule engine reads;
+`model_findings` turns it into `Finding`s (source "model") per KNOWLEDGE.md §4.
+No training and no data beyond `DatasetInfo`.
+
+Example:
+    >>> profile = inspect_model(model, info)
+    >>> [f.name for f in model_findings(profile, info)]
+    ['loss_output_mismatch']
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import keras
+import numpy as np
+
+from advisor.findings import Finding
+from advisor.thresholds import resolve
+
+MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
+            "categorical_focal_crossentropy", "sparse_categorical_focal_crossentropy"}
+BINARY_CE = {"binary_crossentropy", "binary_focal_crossentropy"}
+REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh",
+                     "mean_squared_logarithmic_error", "mean_absolute_percentage_error"}
+RELU_FAMILY = {"relu", "relu6", "leaky_relu", "elu", "prelu"}
+SATURATING = {"sigmoid", "tanh", "hard_sigmoid"}
+_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+            "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
+# Layers that do not change which activation BN sees (for bn_after_activation).
+_PASS_THROUGH = (keras.layers.Dropout, keras.layers.Flatten, keras.layers.Reshape,
+                 keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D,
+                 keras.layers.AveragePooling1D, keras.layers.AveragePooling2D)
+
+
+@dataclasses.dataclass
+class LayerInfo:
+    """One layer as the checks see it; `activation` is the one applied after it."""
+
+    name: str
+    type: str
+    computing: bool  # has a kernel (Dense, Conv, ...)
+    activation: str | None = None
+    kernel_init: str | None = None  # "he", "glorot", "lecun", "zeros", "constant", "other"
+    kernel_constant: bool = False  # every kernel entry equal (zeros included)
+    dropout_rate: float | None = None
+    batchnorm: bool = False
+    bn_after: str | None = None  # for BN layers: the activation right before it
+
+
+@dataclasses.dataclass
+class ModelProfile:
+    """What the model is: the fields the rule engine reads, plus per-layer detail."""
+
+    num_params: int
+    depth: int  # number of Dense/Conv-like (kernel-bearing) layers
+    hidden_activations: list[str]
+    output_activation: str | None
+    loss: str | None
+    from_logits: bool | None
+    optimizer: str | None
+    learning_rate: float | None
+    has_batchnorm: bool
+    has_dropout: bool
+    max_dropout_rate: float
+    compiled: bool = True
+    output_units: int | None = None
+    n_train: int = 0
+    params_per_sample: float | None = None
+    layers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def activation_name(layer) -> str | None:
+    """Name of the non-linearity a layer applies, or None if it applies none."""
+    kind = type(layer).__name__
+    if kind == "ReLU":
+        return "leaky_relu" if layer.negative_slope else "relu"
+    if kind in ("LeakyReLU", "ELU", "PReLU", "Softmax"):
+        return {"LeakyReLU": "leaky_relu"}.get(kind, kind.lower())
+    fn = getattr(layer, "activation", None)
+    return getattr(fn, "__name__", None) if callable(fn) else None
+
+
+def _init_kind(init) -> str:
+    kind = type(init).__name__
+    if kind == "Zeros":
+        return "zeros"
+    if kind in ("Ones", "Constant"):
+        return "constant"
+    if isinstance(init, keras.initializers.VarianceScaling):
+        if init.scale == 2.0 and init.mode == "fan_in":
+            return "he"
+        if init.scale == 1.0:
+            return {"fan_avg": "glorot", "fan_in": "lecun"}.get(init.mode, "other")
+    return "other"
+
+
+def describe_layers(model) -> list[LayerInfo]:
+    """Layers in order (nested models flattened), with activations folded onto
+    the kernel layer they follow (Dense(linear) -> Activation("relu") = relu)."""
+    flat, infos, last_computing, last_act = [], [], None, None
+
+    def walk(m):
+        for layer in m.layers:
+            if isinstance(layer, keras.Model):
+                walk(layer)
+            else:
+                flat.append(layer)
+
+    walk(model)
+    for layer in flat:
+        kernel = getattr(layer, "kernel", None)
+        act = activation_name(layer)
+        if kernel is not None:
+            values = keras.ops.convert_to_numpy(kernel)
+            info = LayerInfo(layer.name, type(layer).__name__, True, act,
+                             _init_kind(getattr(layer, "kernel_initializer", None)),
+                             bool(values.size) and bool(np.all(values == values.flat[0])))
+            last_computing = info
+        else:
+            info = LayerInfo(layer.name, type(layer).__name__, False, act)
+            if isinstance(layer, keras.layers.Dropout):
+                info.dropout_rate = float(layer.rate)
+            if isinstance(layer, keras.layers.BatchNormalization):
+                info.batchnorm = True
+                info.bn_after = last_act
+            if act and last_computing is not None and last_computing.activation in (None, "linear"):
+                last_computing.activation = act
+        infos.append(info)
+        if act or info.batchnorm or kernel is not None:
+            last_act = act if act not in (None, "linear") else None
+        elif not isinstance(layer, _PASS_THROUGH):
+            last_act = None
+    return infos
+
+
+def loss_name_and_logits(loss) -> tuple[str | None, bool | None]:
+    """Canonical snake_case loss name and its `from_logits` flag (None = unknown)."""
+    if isinstance(loss, (list, tuple)) and loss:
+        loss = loss[0]
+    if isinstance(loss, dict) and loss:
+        loss = next(iter(loss.values()))
+    if loss is None:
+        return None, None
+    if isinstance(loss, str):
+        return _ALIASES.get(loss.lower(), loss.lower()), False
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        fn = getattr(loss, "fn", None)  # LossFunctionWrapper: name after its function
+        name = getattr(fn, "__name__", None) or config.get("name")
+        return _ALIASES.get(name, name), config.get("from_logits", False)
+    name = getattr(loss, "__name__", None)
+    known = getattr(loss, "__module__", "").startswith("keras")
+    return _ALIASES.get(name, name), (False if known else None)
+
+
+def _learning_rate(optimizer) -> float | None:
+    try:
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def inspect_model(model: keras.Model, info) -> ModelProfile:
+    """Read the model's structure and compile settings (static; no training).
+
+    Args:
+        model: a built Keras model (compiled or not).
+        info: the `DatasetInfo` it will train on (for parameters per sample).
+    """
+    layers = describe_layers(model)
+    computing = [layer for layer in layers if layer.computing]
+    dropouts = [layer.dropout_rate for layer in layers if layer.dropout_rate is not None]
+    compiled = bool(getattr(model, "compiled", False))
+    loss, from_logits = loss_name_and_logits(model.loss) if compiled else (None, None)
+    optimizer = model.optimizer if compiled else None
+    n_train = int(info.counts.get("train", 0))
+    num_params = int(model.count_params())
+    return ModelProfile(
+        num_params=num_params,
+        depth=len(computing),
+        hidden_activations=[layer.activation or "linear" for layer in computing[:-1]],
+        output_activation=(computing[-1].activation or "linear") if computing else None,
+        loss=loss,
+        from_logits=from_logits,
+        optimizer=type(optimizer).__name__.lower() if optimizer is not None else None,
+        learning_rate=_learning_rate(optimizer) if optimizer is not None else None,
+        has_batchnorm=any(layer.batchnorm for layer in layers),
+        has_dropout=bool(dropouts),
+        max_dropout_rate=max(dropouts, default=0.0),
+        compiled=compiled,
+        output_units=int(model.outputs[0].shape[-1]) if getattr(model, "outputs", None) else None,
+        n_train=n_train,
+        params_per_sample=num_params / n_train if n_train else None,
+        layers=[dataclasses.asdict(layer) for layer in layers],
+    )
+
+
+def _finding(name, severity, evidence, layer=None, **values) -> Finding:
+    return Finding(name, severity, "model", evidence, values, layer)
+
+
+def _output_pairing(p: ModelProfile, vals: dict) -> list[Finding]:
+    """Output activation against loss and from_logits [UM] (first mismatch only)."""
+    out, loss = p.output_activation, p.loss
+    if out == "softmax" and loss in BINARY_CE:
+        why = f"softmax output with {loss}: use sigmoid + binary CE, or softmax + categorical CE [UM]"
+    elif out == "softmax" and p.output_units == 1:
+        why = "softmax over a single unit always outputs 1.0; use sigmoid for binary outputs [UM]"
+    elif out == "sigmoid" and loss in MULTI_CE and (p.output_units or 0) > 1:
+        why = f"sigmoid output with multi-class {loss}: use softmax [UM]"
+    elif out == "linear" and loss in MULTI_CE | BINARY_CE and p.from_logits is False:
+        why = (f"linear output (logits) with {loss}(from_logits=False): set from_logits=True or add "
+               f"softmax/sigmoid [UM]")
+    elif out in ("softmax", "sigmoid") and p.from_logits:
+        why = (f"{out} output with {loss}(from_logits=True): probabilities are treated as logits; "
+               f"set from_logits=False [UM]")
+    else:
+        return []
+    return [_finding("loss_output_mismatch", "high", why, **vals)]
+
+
+def _pairing_findings(p: ModelProfile, info) -> list[Finding]:
+    """Output activation vs loss vs task [UM]; output units vs classes."""
+    out, loss, found = p.output_activation, p.loss, []
+    vals = {"output_activation": out, "loss": loss, "from_logits": p.from_logits}
+    if loss in MULTI_CE | BINARY_CE and info.task == "regression":
+        found.append(_finding("loss_output_mismatch", "high", f"{loss} is a classification loss but the "
+                              f"task is regression; use mean_squared_error", **vals))
+    elif loss in REGRESSION_LOSSES and info.task != "regression":
+        found.append(_finding("loss_output_mismatch", "medium", f"{loss} on a {info.task} task; "
+                              f"classification trains best with cross-entropy", **vals))
+    if not found:  # when the loss is wrong for the task, output pairing would only repeat it
+        found += _output_pairing(p, vals)
+    units, expected = p.output_units, None
+    if info.task == "multiclass" and units != info.num_classes:
+        expected = info.num_classes
+    elif info.task == "binary" and (units not in (1, 2) or (units == 2 and loss in BINARY_CE)
+                                    or (units == 1 and loss in MULTI_CE)):
+        expected = 1 if loss in BINARY_CE else 2
+    elif info.task == "regression" and units != 1:
+        expected = 1
+    if expected is not None:
+        found.append(_finding("output_units_mismatch", "high", f"output layer has {units} units but the "
+                              f"{info.task} task with {info.num_classes} classes and {loss} needs {expected}",
+                              output_units=units, expected_units=expected))
+    if info.task == "regression" and out not in (None, "linear"):
+        found.append(_finding("regression_output_activation", "medium", f"regression output uses {out}; "
+                              f"a non-linear output bounds the predictions, use linear [UM]", output_activation=out))
+    return found
+
+
+def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
+    """Per-layer issues: dropout, initializers, saturating stacks, BN placement."""
+    found, layers = [], [LayerInfo(**d) for d in p.layers]
+    computing = [layer for layer in layers if layer.computing]
+    for layer in layers:
+        if layer.dropout_rate is not None and layer.dropout_rate > t["high_dropout_rate"]:
+            found.append(_finding("high_dropout", "medium", f"layer {layer.name}: dropout rate "
+                                  f"{layer.dropout_rate:g} > {t['high_dropout_rate']:g} [UM]", layer.name,
+                                  rate=layer.dropout_rate, threshold=t["high_dropout_rate"]))
+        if layer.bn_after:
+            found.append(_finding("bn_after_activation", "low", f"layer {layer.name}: BatchNormalization "
+                                  f"follows the {layer.bn_after} activation; put it before the activation (S2)",
+                                  layer.name, activation=layer.bn_after))
+    hidden = computing[:-1]
+    for layer in hidden:
+        if layer.kernel_constant and len(computing) > 1:
+            what = "all zeros" if layer.kernel_init == "zeros" else "one constant value"
+            found.append(_finding("zero_init", "high", f"layer {layer.name}: kernel is {what}, so its units "
+                                  f"stay identical and cannot learn different features (S4)", layer.name,
+                                  kernel_init=layer.kernel_init))
+    expected = {"he": RELU_FAMILY, "glorot": SATURATING, "lecun": {"selu"}}
+    for init, acts in expected.items():
+        bad = [layer.name for layer in hidden if layer.activation in acts
+               and layer.kernel_init not in (init, "zeros", "constant")]
+        if bad:
+            severity = "medium" if init == "lecun" else "low"
+            kinds = sorted({layer.activation for layer in hidden if layer.name in bad})
+            found.append(_finding("init_activation_mismatch", severity, f"{len(bad)} {'/'.join(kinds)} layer(s) "
+                                  f"({', '.join(bad[:4])}) not {init}-initialized; {init} init suits "
+                                  f"{'/'.join(sorted(acts))} (S3, S4)", bad[0], layers=bad, expected_init=init))
+    saturating = [layer.name for layer in hidden if layer.activation in SATURATING]
+    if len(saturating) >= t["deep_saturating_layers"] and not p.has_batchnorm:
+        found.append(_finding("deep_saturating_stack", "medium", f"{len(saturating)} hidden sigmoid/tanh "
+                              f"layers without BatchNormalization (threshold {t['deep_saturating_layers']:g}): "
+                              f"gradients shrink through each (S3, S4)", saturating[0], layers=saturating))
+    return found
+
+
+def model_findings(profile: ModelProfile, info, thresholds=None) -> list[Finding]:
+    """Findings (source "model") about a model before it trains.
+
+    Args:
+        profile: from `inspect_model`.
+        info: the `DatasetInfo` (task, classes, training-set size).
+        thresholds: overrides for `advisor.thresholds` names.
+    """
+    t = resolve(thresholds)
+    found = []
+    if not profile.compiled:
+        found.append(_finding("not_compiled", "medium", "the model is not compiled; the advisor compiles "
+                              "it with Adam(1e-3) and the task's default loss"))
+    found += _pairing_findings(profile, info) + _layer_findings(profile, t)
+    ratio = profile.params_per_sample
+    if ratio is not None and ratio > t["params_per_sample"]:
+        found.append(_finding("too_many_params", "medium", f"{profile.num_params:,} parameters for "
+                              f"{profile.n_train:,} training samples ({ratio:.0f} per sample > "
+                              f"{t['params_per_sample']:g}): expect overfitting, slow steps (S0)",
+                              num_params=profile.num_params, n_train=profile.n_train, per_sample=ratio))
+    return found

@@ -1,0 +1,39 @@
+import pytest
+
+from advisor import thresholds
+
+
+def test_defaults_carry_published_numbers():
+    t = thresholds.resolve()
+    assert t["dying_relu_share"] == 0.7  # [DD]
+    assert t["vanish_grad_ratio"] == 1e-3 and t["vanish_first_grad"] == 1e-4  # [AT]
+    assert t["explode_grad_ratio"] == 70  # [AT]
+    assert (t["update_ratio_low"], t["update_ratio_high"]) == (1e-4, 1e-1)  # [TDC]
+    assert t["divergence_loss"] == 1e5  # [AT]
+
+
+def test_override_replaces_one_value_and_leaves_defaults_alone():
+    t = thresholds.resolve({"dying_relu_share": 0.6})
+    assert t["dying_relu_share"] == 0.6
+    assert thresholds.DEFAULTS["dying_relu_share"] == 0.7
+    assert t["saturation_share"] == thresholds.SATURATION_SHARE
+
+
+def test_unknown_key_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="dying_relu_shar"):
+        thresholds.resolve({"dying_relu_shar": 0.6})
+
+
+@pytest.mark.parametrize("value", ["0.6", None, True, float("nan")])
+def test_non_numbers_are_refused(value):
+    with pytest.raises(ValueError, match="must be a number"):
+        thresholds.resolve({"dying_relu_share": value})
+
+
+def test_module_is_tensorflow_free():
+    import subprocess
+    import sys
+
+    code = "import sys, advisor.thresholds; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
