@@ -123,7 +123,7 @@ def render(run) -> str:
     parts.append("<h2>Repair attempts</h2>" + (_table(
         ["problem", "repair", "symptom", "objective before → after", "verdict"],
         [[_e(a["problem"]), _e(a["repair"]), "gone" if a["symptom_gone"] else "present",
-          f"{a['objective_before']:.4f} → {a['objective_after']:.4f}",
+          f"{_num(a['objective_before'])} → {_num(a['objective_after'])}",
           f'<span class="{"kept" if a["kept"] else "dropped"}">{"kept" if a["kept"] else "dropped"}</span>']
          for a in attempts]) if attempts else "<p>No training problem needed a repair.</p>"))
 

@@ -67,6 +67,14 @@ def verify(plan, net, dataset, report, *, probe_epochs: int, seed: int, deadline
             (" + ".join(n for n, _ in step), with_recipes(without(plan, tried_names - {n for n, _ in step}),
                                                        _instantiate(step)))
             for step in steps]
+        if deadline is not None and time.monotonic() >= deadline:
+            # An unverified repair does not go in (KNOWLEDGE.md section 8: kept only on evidence).
+            plan = without(plan, tried_names)
+            attempts.append({"problem": problem, "repair": "none: budget spent before it could be verified",
+                             "recipes": [r.name for r in plan.recipes], "symptom_gone": False,
+                             "objective_before": baseline, "objective_after": None, "kept": False})
+            say("verify", f"budget spent: {problem}'s repairs ({', '.join(sorted(tried_names))}) left out unverified")
+            continue
         best = None
         for label, candidate in candidates:
             if deadline is not None and time.monotonic() >= deadline:
