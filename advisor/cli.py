@@ -162,6 +162,14 @@ def _budget_seconds(text: str | None) -> float | None:
     return seconds
 
 
+def _check_writable_file(path: str, option: str) -> None:
+    """Before any work: the file's folder must exist and be writable (else the probe's work is lost)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise AdvisorError(f"{option} {path!r}: folder {folder!r} does not exist or is not writable; "
+                           "create it or pick another path")
+
+
 _data_options = [
     click.option("--target", help="CSV column holding the labels."),
     click.option("--data-dir", type=click.Path(file_okay=False), help="Folder with prepared TFDS data."),
@@ -197,6 +205,8 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
     x and y, or a folder of class sub-folders of images. Without --model the
     default model for the data's modality is probed.
     """
+    if save_plan:
+        _check_writable_file(save_plan, "--save-plan")
     if no_probe:
         if model_spec or save_plan:
             raise AdvisorError("--no-probe looks at the data only: drop --model/--save-plan, or drop --no-probe")

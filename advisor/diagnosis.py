@@ -64,14 +64,75 @@ def resolve_data(data, *, target=None, data_dir=None, seed=0):
 
 
 def resolve_model(model, info):
-    """A compiled Keras model from None (the modality's default), a spec, or a model."""
-    from advisor.models import default_model, ensure_compiled, load_model
+    """A compiled Keras model from None (the modality's default), a spec, or a model,
+    checked to fit the data (`check_model_fits`) before any work starts."""
+    from advisor.models import default_model, ensure_compiled
 
     if model is None:
         return default_model(info)
-    if isinstance(model, str):
-        return load_model(model, info)
-    return ensure_compiled(model, info)
+    net = _load_spec(model, info) if isinstance(model, str) else ensure_compiled(model, info)
+    check_model_fits(net, info, model if isinstance(model, str) else net.name)
+    return net
+
+
+def _load_spec(spec: str, info):
+    """`models.load_model`, with any failure of the user's file or function as one AdvisorError."""
+    import os
+    import re
+    import zipfile
+
+    from advisor.errors import AdvisorError
+    from advisor.models import BUILTIN_ARCHITECTURES, load_model
+
+    if spec in BUILTIN_ARCHITECTURES:
+        return load_model(spec, info)  # our own code: a failure here is a bug, not bad input
+    if spec.endswith(".keras") and os.path.isfile(spec) and not zipfile.is_zipfile(spec):
+        raise AdvisorError(f"model file {spec!r} is not a .keras archive (a .keras file is a zip); "
+                           f"save the model with model.save('model.keras')")
+    try:
+        return load_model(spec, info)
+    except AdvisorError:
+        raise
+    except Exception as err:  # noqa: BLE001  user code or a user file failed inside Keras
+        reason = f"{type(err).__name__}: {(str(err).strip().splitlines() or [''])[0][:200]}"
+        custom = re.search(r"Could not locate class '([^']+)'", str(err))
+        if custom:  # Keras buries the cause under a generic "could not be deserialized"
+            reason = (f"it uses the custom class {custom.group(1)!r}, which is not registered: decorate it with "
+                      f"@keras.saving.register_keras_serializable() and load the file from a module:function "
+                      f"that imports it")
+        if spec.endswith(".keras") or os.path.isfile(spec):
+            raise AdvisorError(f"cannot load model file {spec!r}: {reason}") from None
+        raise AdvisorError(f"model function {spec!r} failed ({reason}); fix it so "
+                           f"function(input_shape, num_classes) returns a keras.Model") from None
+
+
+def check_model_fits(net, info, spec) -> None:
+    """Raise AdvisorError unless `net` is a Functional or Sequential model that takes
+    `info.input_shape` and has an output unit for every class id of the labels.
+
+    Why here: a mismatch would otherwise surface mid-probe (after progress lines,
+    and after `train` made its run folder); recipes rebuild a model from its
+    graph, which subclassed and unbuilt models do not have.
+    """
+    from advisor.errors import AdvisorError
+    from advisor.inspect_model import MULTI_CE, loss_name_and_logits
+    from advisor.probe import check_input_shape
+
+    try:
+        outputs = net.outputs
+    except (AttributeError, ValueError):
+        outputs = None
+    if not outputs:
+        raise AdvisorError(f"model {spec!r} ({type(net).__name__}) has no input/output graph: build it as a "
+                           f"Functional or Sequential model starting with keras.Input(shape="
+                           f"{tuple(info.input_shape)}); subclassed models cannot be rebuilt with recipes")
+    check_input_shape(net, info)
+    units = outputs[0].shape[-1]
+    loss_name, _ = loss_name_and_logits(net.loss)
+    if loss_name in MULTI_CE and info.task != "regression" and units is not None and units < info.num_classes:
+        raise AdvisorError(f"model {spec!r}: the output layer has {units} units but the data has "
+                           f"{info.num_classes} classes (label ids 0..{info.num_classes - 1}); "
+                           f"use Dense({info.num_classes}) as the output layer")
 
 
 # The probe must see enough optimizer steps to judge a curve: 5 epochs of digits
@@ -121,11 +182,11 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     say = progress.stage if progress else (lambda *a, **k: None)
     keras.utils.set_random_seed(seed)  # before any model is built: same seed, same initial weights
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
+    net = resolve_model(model, dataset.info)  # first: a bad model is one error line, before any progress
     say("data", f"{dataset.info.name}: {dataset.info.counts}")
     data_profile = profile(dataset)
     findings = list(data_findings(data_profile))
 
-    net = resolve_model(model, dataset.info)
     model_profile = inspect_model(net, dataset.info)
     findings += model_findings(model_profile, dataset.info)
 

@@ -35,11 +35,15 @@ class RunFolder:
     Args:
         path: the folder; created if missing. Must be writable.
         resume: keep what an earlier run left (otherwise a complete run there
-            is refused, so results are never silently mixed).
+            is refused, so results are never silently mixed); the folder must
+            then hold a run (its status.json).
     """
 
     def __init__(self, path: str | os.PathLike, resume: bool = False):
         self.path = Path(path)
+        if resume and not (self.path / "status.json").is_file():
+            raise AdvisorError(f"--resume: {str(self.path)!r} is not an advisor run folder (no status.json); "
+                               "pass the --out of an earlier run, or drop --resume to start a new one")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             probe = self.path / ".write-test"

@@ -7,6 +7,7 @@ the final fit continues from its last epoch (keras BackupAndRestore).
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from pathlib import Path
 
@@ -95,21 +96,31 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+    # Every input is checked before the run folder exists: bad input leaves no folder behind.
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
+    _check_finite(dataset)
+    net = resolve_model(model, dataset.info)
+    if given_plan is not None:
+        _check_plan_fits(given_plan, net, dataset, plan)
     out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    fresh = not out.exists()
     run = RunFolder(out, resume=resume)
     if resume and run.status() == "complete":
         progress.stage("resume", f"{out} is already complete")
         return _result_from(run)
     run.set_status("incomplete", stage="diagnose")
-    net = resolve_model(model, dataset.info)
 
     # 1. Diagnose and plan (or take the given plan); 2. verify the repairs.
     state = run.read_json("state.json") if resume else None
     if state is None:
-        report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed,
-                          probe_seconds=max(PROBE_MIN_S, PROBE_SHARE * budget),
-                          measure_precision=not deterministic, progress=progress)
+        try:
+            report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed,
+                              probe_seconds=max(PROBE_MIN_S, PROBE_SHARE * budget),
+                              measure_precision=not deterministic, progress=progress)
+        except AdvisorError:  # input the probe refused: nothing worth keeping or resuming
+            if fresh:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         run.write_json("findings.json", [f.to_dict() for f in report.findings])
         run.write_json("diagnosis.json", report.to_dict())
         if given_plan is not None:
@@ -156,6 +167,37 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     run.set_status("complete")
     progress.stage("done", f"{out} | " + _headline(metrics))
     return _result_from(run)
+
+
+def _check_finite(dataset) -> None:
+    """Refuse NaN/inf inputs: training on them gives a NaN loss, and no recipe repairs the data."""
+    import numpy as np
+
+    bad = {split: int((~np.isfinite(x)).sum()) for split, (x, _) in dataset.arrays.items()}
+    if any(bad.values()):
+        where = ", ".join(f"{n:,} in {split}" for split, n in bad.items() if n)
+        raise AdvisorError(f"the inputs hold NaN or infinite values ({where}): impute or drop those samples "
+                           f"before training ('advisor diagnose DATA --no-probe' reports them)")
+
+
+def _check_plan_fits(plan, net, dataset, source) -> None:
+    """Try a given plan on the model and data before any work: a recipe that does not
+    apply (augmentation on a table, focal loss or class weights on regression) would
+    otherwise fail after the probe, mid-run."""
+    from recipes import Plan
+
+    name = "the given plan" if isinstance(source, Plan) else repr(str(source))
+    try:
+        plan.build(net, train=dataset.arrays["train"], epochs=1)
+        plan.transform(dataset.train, dataset.val)
+        fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=1)
+    except ValueError as err:
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise AdvisorError(f"plan {name} does not fit this model and data: {first}; "
+                           f"remove or change that recipe") from None
+    if "class_weight" in fit and dataset.info.task == "regression":
+        raise AdvisorError(f"plan {name} weights classes, but {dataset.info.name} is a regression task; "
+                           f"remove 'class_weights'")
 
 
 def _load_plan(plan):

@@ -20,7 +20,7 @@ def run(*args):
 
 
 def test_diagnose_digits_prints_summary_and_findings():
-    result = run("diagnose", "digits")
+    result = run("diagnose", "digits", "--no-probe")
     assert result.exit_code == 0, result.output
     assert "digits: image, multiclass (10 classes), input 8x8x1" in result.stdout
     assert "train 1,257 | val 270 | test 270" in result.stdout
@@ -31,7 +31,7 @@ def test_diagnose_json_is_the_only_stdout(tmp_path):
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], [190, 10])
     np.savez(tmp_path / "imb.npz", x=rng.random((200, 3)), y=y)
-    result = run("diagnose", str(tmp_path / "imb.npz"), "--json", "--seed", "1")
+    result = run("diagnose", str(tmp_path / "imb.npz"), "--json", "--seed", "1", "--no-probe")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert set(report) == {"dataset", "profile", "findings"}

@@ -87,9 +87,11 @@ def build_dataset(name: str, parts: dict, *, modality: str | None = None, class_
         x, y = np.asarray(x), np.asarray(y)
         if x.dtype.kind not in "iufb":
             raise AdvisorError(f"{name}: {split} inputs must be numeric arrays, got dtype {x.dtype}")
-        if x.ndim < 2 or len(x) == 0:
-            raise AdvisorError(
-                f"{name}: {split} inputs must hold at least one sample with features, got shape {x.shape}")
+        if x.ndim < 2:
+            raise AdvisorError(f"{name}: {split} inputs need a feature axis, (N, features...), got shape "
+                               f"{x.shape}; for one feature per sample use x.reshape(-1, 1)")
+        if len(x) == 0:
+            raise AdvisorError(f"{name}: {split} inputs hold no samples (shape {x.shape}); give at least one")
         if len(x) != len(y):
             raise AdvisorError(
                 f"{name}: {split} has {len(x):,} inputs but {len(y):,} labels; they must match one to one")
