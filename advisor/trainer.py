@@ -20,8 +20,10 @@ DEFAULT_EPOCHS = 30
 # A probe cut after one or two epochs misreads slow starts as underfitting:
 # it gets 15% of the budget but never less than 20 s. Project choice.
 PROBE_SHARE, PROBE_MIN_S = 0.15, 20.0
-# Shares of the budget at which each stage must have ended.
-VERIFY_END, TUNE_END = 0.30, 0.75
+# Shares of the time left after diagnosis at which verification and tuning
+# must have ended (the final fit gets the rest): shares of what is left, not of
+# the whole budget, so a slow probe cannot starve verification.
+VERIFY_END, TUNE_END = 0.35, 0.70
 
 
 @dataclasses.dataclass
@@ -123,6 +125,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             raise
         run.write_json("findings.json", [f.to_dict() for f in report.findings])
         run.write_json("diagnosis.json", report.to_dict())
+        diagnosed_at = time.monotonic()
         if given_plan is not None:
             chosen, attempts = given_plan, []
         else:
@@ -131,8 +134,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             progress.stage("verify", "re-probing the repairs for training problems")
             probed = len(report.trace.history["loss"])  # re-probe exactly as long as the first probe
             chosen, attempts = verify(report.plan, net, dataset, report, probe_epochs=probed,
-                                      seed=seed, deadline=start + VERIFY_END * budget, say=progress.stage)
-        state = {"plan": chosen.to_dict(), "attempts": attempts}
+                                      seed=seed, deadline=_share_left(start, budget, VERIFY_END), say=progress.stage)
+        state = {"plan": chosen.to_dict(), "attempts": attempts, "diagnosed_at": diagnosed_at - start}
         run.write_json("state.json", state)
     from recipes import Plan
 
@@ -141,7 +144,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
 
     # 3. Refine the plan's own hyperparameters.
     best_hp, trial_rows = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs,
-                                seed=seed, deadline=start + TUNE_END * budget, resume=resume, progress=progress)
+                                seed=seed, deadline=_share_left(start, budget, TUNE_END, after=state.get("diagnosed_at")),
+                                resume=resume, progress=progress)
     saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
     final_plan = Plan.from_dict(saved) if saved else _configured(chosen, best_hp)
     run.write_json("plan.json", final_plan.to_dict())
@@ -211,6 +215,13 @@ def _load_plan(plan):
         raise AdvisorError(f"plan file {str(plan)!r} does not exist: pass a plan.json written by advisor") from None
     except ValueError as e:
         raise AdvisorError(str(e)) from None
+
+
+def _share_left(start: float, budget: float, share: float, after: float | None = None) -> float:
+    """The monotonic time when `share` of the budget left after diagnosis is spent.
+    `after` is diagnosis's end in seconds from `start` (now, when None)."""
+    t0 = start + after if after is not None else time.monotonic()
+    return t0 + share * max(0.0, start + budget - t0)
 
 
 def _with_tunable_lr(plan):
