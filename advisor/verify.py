@@ -40,6 +40,14 @@ def without(plan, names):
     return Plan([r for r in plan.recipes if r.name not in set(names)])
 
 
+def _chosen_only_for(problem: str, report) -> set[str]:
+    """Recipes the engine chose for this problem alone (every reason it gave is
+    this problem's evidence): they stand or fall with its repair."""
+    evidence = {f.evidence for f in report.findings if f.name == problem}
+    return {c.recipe for c in report.decision.chosen
+            if c.why and all(any(e in w for e in evidence) for w in c.why)}
+
+
 def _instantiate(step):
     from recipes import registry
 
@@ -62,7 +70,7 @@ def verify(plan, net, dataset, report, *, probe_epochs: int, seed: int, deadline
     attempts: list[dict] = []
     for problem in dict.fromkeys(problems):
         steps = repair_sequence(problem)
-        tried_names = {name for step in steps for name, _ in step}
+        tried_names = {name for step in steps for name, _ in step} | _chosen_only_for(problem, report)
         candidates = [("as planned", plan)] + [
             (" + ".join(n for n, _ in step), with_recipes(without(plan, tried_names - {n for n, _ in step}),
                                                        _instantiate(step)))
@@ -75,16 +83,18 @@ def verify(plan, net, dataset, report, *, probe_epochs: int, seed: int, deadline
                              "objective_before": baseline, "objective_after": None, "kept": False})
             say("verify", f"budget spent: {problem}'s repairs ({', '.join(sorted(tried_names))}) left out unverified")
             continue
-        best = None
+        best, kept_one = None, None
         for label, candidate in candidates:
             if deadline is not None and time.monotonic() >= deadline:
-                say("verify", f"budget spent; keeping the plan as it stands for {problem}")
+                say("verify", f"budget spent while verifying {problem}'s repairs")
                 break
             model = candidate.build(net, train=dataset.arrays["train"], epochs=probe_epochs)
             trace = run_probe(model, dataset, epochs=probe_epochs, seed=seed)
             after = objective(trace)
             gone = not any(f.name == problem for f in detect(trace))
-            kept = gone or after >= baseline + MIN_IMPROVEMENT
+            # A symptom can vanish because the model stopped learning (overfitting
+            # "cured" by underfitting): gone counts only if the objective held.
+            kept = after >= baseline + MIN_IMPROVEMENT or (gone and after >= baseline - MIN_IMPROVEMENT)
             attempts.append({"problem": problem, "repair": label,
                              "recipes": [r.name for r in candidate.recipes],
                              "symptom_gone": gone, "objective_before": baseline,
@@ -94,10 +104,14 @@ def verify(plan, net, dataset, report, *, probe_epochs: int, seed: int, deadline
             if best is None or after > best[1]:
                 best = (candidate, after)
             if kept:
-                plan = candidate
+                kept_one = candidate
                 break
+        # No repair earned its place: keep the best one only if it helped at all,
+        # otherwise none of this problem's repairs.
+        if kept_one is not None:
+            plan = kept_one
+        elif best is not None and best[1] > baseline:
+            plan = best[0]
         else:
-            # No repair removed the symptom: keep the best one only if it helped at all.
-            if best is not None and best[1] > baseline:
-                plan = best[0]
+            plan = without(plan, tried_names)
     return plan, attempts
