@@ -54,7 +54,8 @@ def test_trace_has_every_field_per_epoch(traced):
     assert set(trace.history) == {"loss", "val_loss", "accuracy", "val_accuracy"}  # accuracy added
     assert trace.accuracy_key == "accuracy"
     assert trace.expected_initial_loss == pytest.approx(np.log(10))
-    assert 1.5 < trace.initial_loss < 5
+    # An untrained 10-class model starts near chance, ln(10) = 2.3, not far off it.
+    assert trace.initial_loss == pytest.approx(np.log(10), abs=1.5)
     assert len(trace.grad_norms) == len(trace.update_ratios) == len(trace.activation_stats) == 3
     assert trace.layer_order == [name for name in trace.grad_norms[0]]
     hidden = trace.layer_order[0]
