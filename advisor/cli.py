@@ -38,6 +38,7 @@ def import_tensorflow_quietly():
     """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's info lines (distributed tuning) likewise
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -237,8 +238,13 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Apply this plan.json instead of choosing one.")
 @click.option("--budget", help="Wall-clock budget for the whole job: 90s, 15m, 1h (default 5m).")
 @click.option("--trials", type=click.IntRange(min=1), help="At most this many tuner trials.")
-@click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random", "none"]), default="hyperband",
-              show_default=True)
+@click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random", "none"]),
+              help="keras-tuner algorithm (default hyperband; bayesian with --tuner-role).")
+@click.option("--tuner-role", type=click.Choice(["chief", "worker"]),
+              help="Distributed tuning: the chief serves trials at KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT "
+                   "and writes the run folder; workers run them (same DATA, --model and --seed).")
+@click.option("--worker-timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Chief: seconds without word from a worker before its trial goes to another worker.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of the final fit (default 30; early stopping may end it sooner).")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from where it stopped.")
@@ -246,8 +252,8 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
               help="TensorFlow op determinism and no timing-based choices: same --seed, same results on CPU.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
-def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, trials, tuner, epochs, out, resume,
-          deterministic, quiet, as_json):
+def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, trials, tuner, tuner_role,
+          worker_timeout, epochs, out, resume, deterministic, quiet, as_json):
     """Diagnose, plan, verify the repairs, tune with keras-tuner and train on DATA.
 
     Leaves a run folder with model.keras, plan.json, findings.json,
@@ -263,9 +269,16 @@ def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, tri
     from advisor.trainer import train as run_train
 
     dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
+    if tuner_role == "worker":
+        from advisor.tune_cluster import run_worker
+
+        ran = run_worker(dataset, model_spec, quiet=quiet or as_json)
+        if as_json:
+            click.echo(json.dumps({"role": "worker", "trials": ran}))
+        return
     result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
                        epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
-                       deterministic=deterministic)
+                       deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},

@@ -47,9 +47,10 @@ class TrainResult:
 
 
 def train(data="digits", model=None, *, plan=None, budget_s: float | None = None, trials: int | None = None,
-          tuner: str = "hyperband", epochs: int | None = None, out=None, resume: bool = False,
+          tuner: str | None = None, epochs: int | None = None, out=None, resume: bool = False,
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
-          probe_epochs: int | None = None, deterministic: bool = False) -> TrainResult:
+          probe_epochs: int | None = None, deterministic: bool = False,
+          tuner_role: str | None = None, worker_timeout_s: float | None = None) -> TrainResult:
     """Diagnose, plan, verify the repairs, tune the plan's hyperparameters and
     train; leaves a run folder (model.keras, plan.json, findings.json,
     metrics.json, trials.json, logs/, report.html, status.json).
@@ -60,7 +61,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             auto-selected one (verification is skipped; tuning still refines it).
         budget_s: wall-clock seconds for the whole job (default 300).
         trials: at most this many tuner trials.
-        tuner: "hyperband" (default), "bayesian", "random" or "none".
+        tuner: "hyperband" (default), "bayesian", "random" or "none";
+            "bayesian" by default with a tuner_role.
         epochs: epochs of the final fit (early stopping may end it sooner).
         out: the run folder (default runs/<dataset>-<time>).
         resume: continue the run in `out`.
@@ -68,6 +70,11 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             choice (mixed precision is not measured, float32 is kept), so two
             runs with the same seed give identical plans and metrics on CPU.
             Budgets are wall-clock: give enough for the trials to finish.
+        tuner_role: "chief" to serve the trials to workers started with
+            `advisor train DATA --tuner-role worker` (keras-tuner's
+            KERASTUNER_ORACLE_IP/_PORT name this host); see advisor.tune_cluster.
+        worker_timeout_s: with tuner_role, a worker silent this long is
+            presumed dead and its trial goes to another worker (default 60).
 
     Example:
         result = train("digits", out="runs/digits")
@@ -78,8 +85,11 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     from advisor.diagnosis import diagnose, resolve_data, resolve_model
     from advisor.tune import TUNERS
 
+    tuner = tuner or ("bayesian" if tuner_role else "hyperband")
     if tuner not in TUNERS:
         raise AdvisorError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
+    if tuner_role is not None:
+        _check_tuner_role(tuner_role, tuner)
     if budget_s is not None and budget_s <= 0:
         raise AdvisorError(f"--budget must be positive, got {budget_s:g}s")
     if epochs is not None and epochs < 1:
@@ -145,7 +155,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     # 3. Refine the plan's own hyperparameters.
     best_hp, trial_rows = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs,
                                 seed=seed, deadline=_share_left(start, budget, TUNE_END, after=state.get("diagnosed_at")),
-                                resume=resume, progress=progress)
+                                resume=resume, progress=progress, chief=tuner_role == "chief",
+                                lease_s=worker_timeout_s)
     saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
     final_plan = Plan.from_dict(saved) if saved else _configured(chosen, best_hp)
     run.write_json("plan.json", final_plan.to_dict())
@@ -171,6 +182,17 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     run.set_status("complete")
     progress.stage("done", f"{out} | " + _headline(metrics))
     return _result_from(run)
+
+
+def _check_tuner_role(role: str, tuner: str) -> None:
+    from advisor.tune_cluster import set_role
+
+    if role != "chief":
+        raise AdvisorError(f"train() runs the chief; a worker is advisor.tune_cluster.run_worker (got {role!r})")
+    if tuner in ("hyperband", "none"):
+        # Hyperband continues trials from checkpoints in its own directory, which workers on other hosts lack.
+        raise AdvisorError(f"--tuner-role needs --tuner bayesian or random, not {tuner}")
+    set_role(role)
 
 
 def _check_finite(dataset) -> None:
@@ -244,7 +266,8 @@ def _configured(plan, values: dict):
     return plan.search_space(hp)
 
 
-def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, resume, progress):
+def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, resume, progress,
+          chief=False, lease_s=None):
     done = run.read_json("trials.json") if resume else None
     if done is not None:
         return done["best_hyperparameters"], done["trials"]
@@ -274,13 +297,35 @@ def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, res
         progress.stage("tune", f"trial {count[0]}" + (f" done of {trials}" if trials else " done")
                        + (f", {objective.name} {shown:.4f}" if shown is not None else ""))
 
-    rows = tune.search(t, dataset, epochs=max(2, epochs // 3), deadline=deadline, on_trial=on_trial)
+    extra = {}
+    if chief:
+        rows, extra = _serve(t, plan, net, dataset, tuner=tuner, trials=trials, epochs=epochs, seed=seed,
+                             objective=objective, max_epochs=max_epochs, deadline=deadline, lease_s=lease_s,
+                             progress=progress)
+    else:
+        rows = tune.search(t, dataset, epochs=max(2, epochs // 3), deadline=deadline, on_trial=on_trial)
     best = dict(t.get_best_hyperparameters(1)[0].values) if rows and rows[0]["score"] is not None \
         else dict(probe_hp.values)
-    best = {k: v for k, v in best.items() if not k.startswith("tuner/")}
+    best = {k: v for k, v in best.items() if not k.startswith(("tuner/", "advisor:"))}
     run.write_json("trials.json", {"tuner": tuner, "objective": objective.name,
-                                   "best_hyperparameters": best, "trials": rows})
+                                   "best_hyperparameters": best, "trials": rows, **extra})
     return best, rows
+
+
+def _serve(t, plan, net, dataset, *, tuner, trials, epochs, seed, objective, max_epochs, deadline, lease_s,
+           progress):
+    """As chief: publish the job, serve the trials to workers, and collect them."""
+    from advisor import tune, tune_cluster
+
+    lease_s = lease_s or tune_cluster.DEFAULT_LEASE_S
+    tune_cluster.publish(t, {
+        "plan": plan.to_dict(), "epochs": max(2, epochs // 3), "max_epochs": max_epochs, "tuner": tuner,
+        "max_trials": trials, "objective": [objective.name, objective.direction], "seed": seed,
+        "data": tune_cluster.fingerprint(dataset), "model": tune_cluster.model_fingerprint(net),
+        "lease_s": lease_s, "deadline_unix": time.time() + max(0.0, deadline - time.monotonic())})
+    requeued = tune_cluster.serve(t, lease_s=lease_s, deadline=deadline, say=lambda m: progress.stage("tune", m))
+    rows = [dict(r, hyperparameters=tune_cluster.without_job(r["hyperparameters"])) for r in tune.trials(t)]
+    return rows, {"distributed": {"requeued": requeued, "worker_timeout_s": lease_s}}
 
 
 def _objective(net, dataset):

@@ -1,0 +1,83 @@
+"""Distributed tuning on 127.0.0.1: a chief and two workers; one worker is
+SIGKILLed mid-trial and the search still completes, its trial redone by the other."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TRIALS = 5
+LEASE_S = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _advisor(args, **env):
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", **env)
+    env.pop("TF_CONFIG", None)
+    return subprocess.Popen([sys.executable, "-m", "advisor.cli", "train", "digits", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _ongoing(oracle_file: Path) -> dict:
+    try:
+        return json.loads(oracle_file.read_text())["ongoing_trials"]
+    except (OSError, ValueError, KeyError):  # not written yet, or being replaced
+        return {}
+
+
+@pytest.mark.slow
+def test_search_completes_when_a_worker_dies_mid_trial(tmp_path):
+    address = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(_free_port()))
+    out = tmp_path / "run"
+    chief = _advisor(["--tuner-role", "chief", "--tuner", "random", "--trials", str(TRIALS), "--epochs", "15",
+                      "--budget", "10m", "--worker-timeout", str(LEASE_S), "--out", str(out)], **address)
+    doomed = _advisor(["--tuner-role", "worker"], KERASTUNER_TUNER_ID="doomed", **address)
+    survivor = _advisor(["--tuner-role", "worker"], KERASTUNER_TUNER_ID="survivor", **address)
+    procs = [chief, doomed, survivor]
+    try:
+        deadline = time.monotonic() + 300
+        while "doomed" not in _ongoing(out / "tuner" / "search" / "oracle.json"):
+            assert time.monotonic() < deadline and doomed.poll() is None, "the doomed worker never got a trial"
+            time.sleep(0.1)
+        doomed.send_signal(signal.SIGKILL)
+        _, chief_err = chief.communicate(timeout=400)
+        _, survivor_err = survivor.communicate(timeout=60)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert doomed.wait() == -signal.SIGKILL
+    assert chief.returncode == 0, chief_err[-3000:]
+    assert survivor.returncode == 0, survivor_err[-3000:]
+
+    tuned = json.loads((out / "trials.json").read_text())
+    lost = tuned["distributed"]["requeued"]
+    assert [r["tuner_id"] for r in lost] == ["doomed"]
+    rows = {r["trial_id"]: r for r in tuned["trials"]}
+    assert len(rows) == TRIALS and all(r["status"] == "COMPLETED" for r in rows.values()), rows
+    assert rows[lost[0]["trial_id"]]["score"] is not None  # the killed worker's trial was redone
+    assert "advisor:job" not in tuned["best_hyperparameters"]
+    assert json.loads((out / "status.json").read_text())["status"] == "complete"
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.8
+    # The survivor ran every trial: its own share, then the one the doomed worker never finished.
+    assert f"{TRIALS} trials ran here" in survivor_err and "requeued" in chief_err
+
+
+def test_a_worker_refuses_another_chiefs_data(tmp_path):
+    """The job's data fingerprint stops a worker that would tune on other data."""
+    from advisor.data import load
+    from advisor.tune_cluster import fingerprint
+
+    assert fingerprint(load("digits", seed=0)) == fingerprint(load("digits", seed=0))
+    assert fingerprint(load("digits", seed=0)) != fingerprint(load("digits", seed=1))
