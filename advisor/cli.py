@@ -265,8 +265,12 @@ def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, tri
     if resume and not out:
         raise AdvisorError("--resume needs --out naming the run folder to continue")
     import_tensorflow_quietly()
+    from advisor import cluster
     from advisor.data import load
     from advisor.trainer import train as run_train
+
+    cluster.check(cluster.cluster_size(), plan_path, tuner_role, resume)
+    cluster.start()  # with TF_CONFIG: before loading data runs any TensorFlow op
 
     dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
     if tuner_role == "worker":

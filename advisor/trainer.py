@@ -82,8 +82,13 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     """
     import keras
 
+    from advisor import cluster
     from advisor.diagnosis import diagnose, resolve_data, resolve_model
     from advisor.tune import TUNERS
+
+    hosts = cluster.cluster_size()
+    cluster.check(hosts, plan, tuner_role, resume)
+    cluster.start()  # before any TensorFlow op, when TF_CONFIG lists several hosts
 
     tuner = tuner or ("bayesian" if tuner_role else "hyperband")
     if tuner not in TUNERS:
@@ -97,6 +102,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     if trials is not None and trials < 1:
         raise AdvisorError(f"--trials must be at least 1, got {trials}")
     given_plan = _load_plan(plan) if plan is not None else None
+    if hosts > 1:
+        tuner = "none"
 
     budget = budget_s or DEFAULT_BUDGET_S
     start = time.monotonic()
@@ -115,6 +122,10 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     if given_plan is not None:
         _check_plan_fits(given_plan, net, dataset, plan)
     out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not cluster.is_writer():  # the chief writes the run folder; this host's copy is scratch
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix="advisor-worker-")) / "run"
     fresh = not out.exists()
     run = RunFolder(out, resume=resume)
     if resume and run.status() == "complete":
@@ -126,9 +137,10 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     state = run.read_json("state.json") if resume else None
     if state is None:
         try:
-            report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed,
+            # Across hosts every stage must run the same steps everywhere: no probe, no timing.
+            report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed, probe=hosts == 1,
                               probe_seconds=max(PROBE_MIN_S, PROBE_SHARE * budget),
-                              measure_precision=not deterministic, progress=progress)
+                              measure_precision=not deterministic and hosts == 1, progress=progress)
         except AdvisorError:  # input the probe refused: nothing worth keeping or resuming
             if fresh:
                 shutil.rmtree(out, ignore_errors=True)
@@ -137,7 +149,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         run.write_json("diagnosis.json", report.to_dict())
         diagnosed_at = time.monotonic()
         if given_plan is not None:
-            chosen, attempts = given_plan, []
+            chosen, attempts = (cluster.distributed(given_plan, hosts) if hosts > 1 else given_plan), []
         else:
             from advisor.verify import verify
 
@@ -168,7 +180,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     from advisor.evaluate import evaluate
 
     x_test, y_test = dataset.arrays["test"]
-    metrics = evaluate(model, x_test, y_test, dataset.info.task, dataset.info.class_names)
+    metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, x_test, y_test,
+                       dataset.info.task, dataset.info.class_names)
     metrics["epochs_run"] = len(history.get("loss", []))
     metrics["wall_time_s"] = round(time.monotonic() - start, 1)
     run.save_model(model)
@@ -180,8 +193,23 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
 
     write_report(run)
     run.set_status("complete")
-    progress.stage("done", f"{out} | " + _headline(metrics))
-    return _result_from(run)
+    result = _result_from(run)
+    if not cluster.is_writer():
+        shutil.rmtree(out.parent, ignore_errors=True)
+        progress.stage("done", "this host's part is done; the chief writes the run folder | " + _headline(metrics))
+    else:
+        progress.stage("done", f"{out} | " + _headline(metrics))
+    return result
+
+
+def _single_host_copy(model):
+    """The trained weights in a model outside the strategy: predicting with the
+    multi-host model would split the test set across hosts."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _check_tuner_role(role: str, tuner: str) -> None:

@@ -1,6 +1,7 @@
 """MultiWorker: `tf.distribute.MultiWorkerMirroredStrategy` over the hosts named in TF_CONFIG."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -89,6 +90,12 @@ class MultiWorker(Recipe):
 
     def strategy(self):
         read_tf_config()
-        options = tf.distribute.experimental.CommunicationOptions(
-            implementation=COMMUNICATIONS[self.communication])
-        return _MultiWorkerStrategy(communication_options=options)
+        return _process_strategy(self.communication)
+
+
+@functools.cache
+def _process_strategy(communication: str):
+    # One per process: the collective runtime is configured once, at start-up,
+    # and every plan built later (the same run's stages) must share it.
+    options = tf.distribute.experimental.CommunicationOptions(implementation=COMMUNICATIONS[communication])
+    return _MultiWorkerStrategy(communication_options=options)
