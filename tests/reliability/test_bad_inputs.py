@@ -129,6 +129,26 @@ CASES = [
     ("unknown-recipe-shown", ["recipes", "NOSUCH"], "unknown recipe 'NOSUCH'"),
 ]
 
+ORACLE = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "1"}
+TWO_HOSTS = json.dumps({"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}})
+# Cases that need environment variables: distributed training (TF_CONFIG) and tuning (KERASTUNER_*).
+ENV_CASES = [
+    ("tuner-role-without-oracle", ["train", "{d}/tiny.npz", "--tuner-role", "chief"], {},
+     "needs KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT"),
+    ("tuner-role-with-hyperband", ["train", "{d}/tiny.npz", "--tuner-role", "chief", "--tuner", "hyperband"], ORACLE,
+     "needs --tuner bayesian or random"),
+    ("worker-named-chief", ["train", "{d}/tiny.npz", "--tuner-role", "worker"],
+     dict(ORACLE, KERASTUNER_TUNER_ID="chief2"), "names a chief"),
+    ("tf-config-not-json", ["train", "{d}/tiny.npz"], {"TF_CONFIG": "{oops"}, "TF_CONFIG is not valid JSON"),
+    ("tf-config-bad-index", ["train", "{d}/tiny.npz"],
+     {"TF_CONFIG": TWO_HOSTS.replace('"index": 0', '"index": 5')}, "index must be in [0, 2)"),
+    ("hosts-without-plan", ["train", "{d}/tiny.npz"], {"TF_CONFIG": TWO_HOSTS}, "pass --plan"),
+    ("hosts-with-tuner-role", ["train", "{d}/tiny.npz", "--plan", "{d}/plan_two_opt.json", "--tuner-role", "chief"],
+     dict(ORACLE, TF_CONFIG=TWO_HOSTS), "do not mix"),
+    ("hosts-with-resume", ["train", "{d}/tiny.npz", "--plan", "{d}/plan_two_opt.json", "--resume", "--out", "{d}/x"],
+     {"TF_CONFIG": TWO_HOSTS}, "--resume does not work across hosts"),
+]
+
 
 class Doubler(keras.layers.Layer):
     """A custom layer saved without registration: loading it must fail clearly."""
@@ -272,6 +292,19 @@ REAL_PROCESS = {"tfds-offline", "keras-lambda", "nan-features"}
     pytest.param(*case, marks=[pytest.mark.slow] if case[0] in REAL_PROCESS else [], id=case[0])
     for case in CASES])
 def test_bad_input_is_one_line_and_exit_2(folder, tmp_path, monkeypatch, case_id, args, expected):
+    _check_refused(folder, tmp_path, monkeypatch, case_id, args, expected)
+
+
+@pytest.mark.parametrize("case_id,args,env,expected", ENV_CASES, ids=[c[0] for c in ENV_CASES])
+def test_bad_distributed_setup_is_one_line_and_exit_2(folder, tmp_path, monkeypatch, case_id, args, env, expected):
+    for name in ("TF_CONFIG", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID"):
+        monkeypatch.delenv(name, raising=False)  # and restored after: the CLI sets the tuner id
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _check_refused(folder, tmp_path, monkeypatch, case_id, args, expected)
+
+
+def _check_refused(folder, tmp_path, monkeypatch, case_id, args, expected):
     monkeypatch.chdir(tmp_path)  # where a default run folder (runs/...) would appear
     args = [a.format(d=folder) for a in args]
     before = sorted(p.name for p in folder.iterdir())
