@@ -4,7 +4,24 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
+import socket  # noqa: E402
+
 import pytest  # noqa: E402
+
+
+@pytest.fixture
+def free_ports():
+    """free_ports(n): n TCP ports on 127.0.0.1 free right now, for multi-process tests."""
+    def take(n: int) -> list[int]:
+        sockets = [socket.socket() for _ in range(n)]
+        for s in sockets:  # all bound at once, so the n ports differ
+            s.bind(("127.0.0.1", 0))
+        ports = [s.getsockname()[1] for s in sockets]
+        for s in sockets:
+            s.close()
+        return ports
+
+    return take
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,5 @@
 """Mirrored (2 logical CPUs) and MultiWorker (2 processes on 127.0.0.1) really fit."""
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +13,6 @@ from recipes_testkit import sequential_model, subprocess_env
 
 JOB = str(Path(__file__).with_name("distributed_job.py"))
 TIMEOUT_S = 240  # generous: the machine is shared; a hung collective must still end the test
-
-
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def check_fit(result, replicas):
@@ -46,7 +35,7 @@ def test_mirrored_fits_on_two_logical_cpus(tmp_path):
 
 
 @pytest.mark.slow
-def test_multi_worker_fits_in_two_processes(tmp_path):
+def test_multi_worker_fits_in_two_processes(tmp_path, free_ports):
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     jobs = []
     for index in range(2):

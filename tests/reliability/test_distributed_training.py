@@ -2,7 +2,6 @@
 trains the same model as one process, to comparable accuracy."""
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,6 @@ TIMEOUT_S = 400  # a hung collective must still end the test
 ARGS = ["train", "digits", "--epochs", "12", "--seed", "0"]
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _advisor(args, tf_config=None):
     env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("TF_CONFIG", None)
@@ -37,10 +26,10 @@ def _advisor(args, tf_config=None):
 
 
 @pytest.mark.slow
-def test_two_workers_train_like_one_process(tmp_path):
+def test_two_workers_train_like_one_process(tmp_path, free_ports):
     plan = tmp_path / "plan.json"
     Plan([Adam(learning_rate=1e-3)]).save(str(plan))
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
     procs = [_advisor([*ARGS, "--plan", str(plan), "--out", str(tmp_path / "multi")],
                       {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}) for i in range(2)]
     procs.append(_advisor([*ARGS, "--plan", str(plan), "--out", str(tmp_path / "single")]))

@@ -3,7 +3,6 @@ SIGKILLed mid-trial and the search still completes, its trial redone by the othe
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TRIALS = 5
 LEASE_S = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _advisor(args, **env):
@@ -37,8 +30,8 @@ def _ongoing(oracle_file: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_search_completes_when_a_worker_dies_mid_trial(tmp_path):
-    address = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(_free_port()))
+def test_search_completes_when_a_worker_dies_mid_trial(tmp_path, free_ports):
+    address = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(free_ports(1)[0]))
     out = tmp_path / "run"
     chief = _advisor(["--tuner-role", "chief", "--tuner", "random", "--trials", str(TRIALS), "--epochs", "15",
                       "--budget", "10m", "--worker-timeout", str(LEASE_S), "--out", str(out)], **address)
