@@ -12,6 +12,8 @@ from typing import Callable
 import keras
 import keras_tuner as kt
 
+from advisor.tf_memory import custom_gradients, forget_custom_gradients
+
 TUNERS = ("hyperband", "bayesian", "random", "none")
 
 
@@ -31,8 +33,11 @@ class PlanHyperModel(kt.HyperModel):
         super().__init__(name="plan")
         self.plan, self.base_model, self.dataset, self.epochs = plan, base_model, dataset, epochs
         self.build_kwargs = build_kwargs or {}
+        self._kept_gradients = custom_gradients()
 
     def build(self, hp):
+        # The previous trial's model is done: free its traced graphs (see advisor.tf_memory).
+        forget_custom_gradients(self._kept_gradients)
         plan = self.plan.search_space(hp)
         return plan.build(self.base_model, train=self.dataset.arrays["train"], epochs=self.epochs,
                           **self.build_kwargs)

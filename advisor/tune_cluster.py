@@ -113,6 +113,7 @@ def serve(tuner, *, lease_s: float, deadline: float, say: Callable[[str], None])
     if not bound:
         raise AdvisorError(f"cannot serve trials at {address}: the port is taken or the address "
                            f"is not this host's (check KERASTUNER_ORACLE_IP/PORT)") from None
+    tuner.oracle.verbose = 0  # keras-tuner's own trial tables; progress lines say it shorter
     tuner.save()
     server.start()
     say(f"serving trials at {address}; a worker silent for {lease_s:g}s is presumed dead")
@@ -163,16 +164,23 @@ def _requeue_stale(oracle, seen: dict, lease_s: float, now: float) -> list[dict]
     lost = []
     for tuner_id, trial in list(oracle.ongoing_trials.items()):
         if now - seen.get(trial.trial_id, now) > lease_s:
-            del oracle.ongoing_trials[tuner_id]
-            oracle.tuner_ids.discard(tuner_id)
-            oracle._retry_queue.append(trial.trial_id)
-            lost.append({"tuner_id": tuner_id, "trial_id": trial.trial_id})
+            lost.append({"tuner_id": tuner_id, "trial_id": _forget(oracle, tuner_id)})
     for tuner_id in list(oracle.tuner_ids):  # died between two trials
         if tuner_id not in oracle.ongoing_trials and now - seen.get(tuner_id, now) > lease_s:
-            oracle.tuner_ids.discard(tuner_id)
-    if lost:
-        oracle.save()
+            _forget(oracle, tuner_id)
     return lost
+
+
+def _forget(oracle, tuner_id: str) -> str | None:
+    """Stop waiting for a worker; its running trial, if any, goes back to the
+    retry queue (returns that trial's id). Called with the oracle's lock held."""
+    oracle.tuner_ids.discard(tuner_id)
+    trial = oracle.ongoing_trials.pop(tuner_id, None)
+    if trial is None:
+        return None
+    oracle._retry_queue.append(trial.trial_id)
+    oracle.save()
+    return trial.trial_id
 
 
 @synchronized

@@ -1,25 +1,22 @@
-"""Tuning adds no memory growth of its own.
+"""Tuning 20 trials keeps resident memory flat.
 
-Plain Keras 3 on TF 2.21 already grows ~8 MB per build+fit even with
-clear_session() and gc (keras-team/keras#17458, tensorflow#61791, still open;
-not allocator fragmentation: malloc_trim and MALLOC_ARENA_MAX change nothing).
-So the test measures both slopes in one process and requires the tuner's
-per-trial growth to stay at the plain loop's.
+Without advisor.tf_memory each trial's build+fit leaves ~7.6 MB behind in
+TensorFlow's gradient registry (tensorflow#97697), so the test compares the
+tuner with and without that clean-up in one process, on the same trials.
 """
-import gc
 import os
 
-import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
 
+from advisor import tune
 from advisor.data import load
 from advisor.models import default_model
-from advisor.tune import PlanHyperModel, make_tuner, search
 from recipes import Dropout, LearningRate, Plan
 
-TRIALS = 12  # the slope after warm-up is clear by then; 20 doubles the cost
+TRIALS = 20
+WARM_UP = 5  # the first trials fill caches (~40 MB); the slope is measured after them
 
 
 def _rss_mb() -> float:
@@ -28,30 +25,31 @@ def _rss_mb() -> float:
 
 
 def _slope(rss: list[float]) -> float:
-    """MB per iteration after warm-up (least squares over iterations 5..N)."""
-    tail = rss[4:]
+    """MB per trial after warm-up (least squares)."""
+    tail = rss[WARM_UP:]
     return float(np.polyfit(np.arange(len(tail)), tail, 1)[0])
 
 
-@pytest.mark.slow
-def test_tuning_grows_no_faster_than_plain_keras(tmp_path):
-    dataset = load("digits")
-    plain = []
-    for _ in range(TRIALS):
-        keras.backend.clear_session()
-        gc.collect()
-        model = default_model(dataset.info)
-        model.fit(dataset.train.batch(32), validation_data=dataset.val.batch(32), epochs=1, verbose=0)
-        plain.append(_rss_mb())
-
+def _search(dataset, directory, trials) -> list[float]:
     plan = Plan([Dropout(0.2), LearningRate(1.0)])
-    hypermodel = PlanHyperModel(plan, default_model(dataset.info), dataset, epochs=1)
-    tuner = make_tuner("random", hypermodel, tmp_path, objective=kt.Objective("val_accuracy", "max"),
-                       max_trials=TRIALS, max_epochs=1, seed=0, deadline=None, resume=False)
-    tuned = []
-    rows = search(tuner, dataset, epochs=1, deadline=None, on_trial=lambda logs: tuned.append(_rss_mb()))
-    assert len([r for r in rows if r["score"] is not None]) == TRIALS
+    hypermodel = tune.PlanHyperModel(plan, default_model(dataset.info), dataset, epochs=1)
+    tuner = tune.make_tuner("random", hypermodel, directory, objective=kt.Objective("val_accuracy", "max"),
+                            max_trials=trials, max_epochs=1, seed=0, deadline=None, resume=False)
+    rss = []
+    rows = tune.search(tuner, dataset, epochs=1, deadline=None, on_trial=lambda logs: rss.append(_rss_mb()))
+    assert sum(r["score"] is not None for r in rows) == trials
+    return rss
 
-    print(f"plain Keras build+fit: {_slope(plain):.1f} MB/iteration; tuner: {_slope(tuned):.1f} MB/trial; "
-          f"RSS {tuned[4]:.0f} -> {tuned[-1]:.0f} MB over trials 5..{TRIALS}")
-    assert _slope(tuned) <= 1.3 * _slope(plain) + 1.0, (plain, tuned)
+
+@pytest.mark.slow
+def test_twenty_trials_keep_memory_flat(tmp_path, monkeypatch):
+    dataset = load("digits")
+    rss = _search(dataset, tmp_path / "fixed", TRIALS)
+    # The same search without the clean-up, shorter: enough to see the upstream slope.
+    monkeypatch.setattr(tune, "forget_custom_gradients", lambda keep: 0)
+    leaky = _search(dataset, tmp_path / "leaky", 12)
+    print(f"\n{TRIALS} trials: RSS {rss[WARM_UP]:.0f} -> {rss[-1]:.0f} MB, {_slope(rss):+.2f} MB/trial after "
+          f"trial {WARM_UP}; without the clean-up {_slope(leaky):+.2f} MB/trial")
+    assert _slope(rss) < 0.5, rss
+    assert rss[-1] - rss[WARM_UP] < 10, rss
+    assert _slope(leaky) > 3, leaky  # the leak is real: if TF fixes it, drop advisor.tf_memory
