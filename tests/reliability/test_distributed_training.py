@@ -43,6 +43,7 @@ def test_two_workers_train_like_one_process(tmp_path, free_ports):
         assert p.returncode == 0, err[-3000:]
 
     multi, single = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("multi", "single"))
+    print(f"\ntest accuracy: 2 workers {multi['accuracy']:.4f}, 1 process {single['accuracy']:.4f}")
     assert multi["epochs_run"] == single["epochs_run"] == 12
     assert abs(multi["accuracy"] - single["accuracy"]) <= 0.03, (multi["accuracy"], single["accuracy"])
     assert multi["accuracy"] > 0.9
