@@ -77,7 +77,7 @@ def fetch_job(say: Callable[[str], None]) -> dict:
     from keras_tuner.src.distribute.oracle_client import OracleClient
 
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    say(f"waiting for the chief at {address}")
+    say(f"waiting for the chief at {address} (it serves after its diagnosis; keras-tuner waits up to 60 min)")
     try:
         space = OracleClient(None).get_space()
     except grpc.RpcError as err:
