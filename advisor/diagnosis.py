@@ -22,6 +22,7 @@ class Report:
     precision: dict | None
     findings: list[Finding]
     decision: Any  # engine.Decision
+    facts: Any = None  # the Facts the rule book read (the search's repair sequences read them too)
 
     @property
     def plan(self):
@@ -209,7 +210,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
                         hardware=hardware, findings=findings, precision=precision)
     decision = decide(facts)
     return Report(dataset.info, data_profile, model_profile, trace, hardware, precision,
-                  findings, decision)
+                  findings, decision, facts)
 
 
 def _time_precision(net, dataset) -> dict:

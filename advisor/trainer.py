@@ -1,34 +1,45 @@
-"""`train`: the whole job — diagnose, plan, verify, tune, final fit, run folder.
+"""`train`: the whole job — diagnose, search the repairs, final fit, run folder.
 
 Every stage writes its result into the run folder before the next begins, so
 `resume=True` skips finished stages, the tuner continues its own directory, and
-the final fit continues from its last epoch (keras BackupAndRestore).
+the final fit continues from its last epoch (keras BackupAndRestore). One
+`Budget` hands every stage its deadline: the run ends within `budget_s`.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import time
 from pathlib import Path
 
+import keras
+
+from advisor.budget import LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
 from advisor.errors import AdvisorError
 from advisor.progress import Progress
+from advisor import run_safety
 from advisor.run_folder import RunFolder
 
 DEFAULT_BUDGET_S = 300.0
 DEFAULT_EPOCHS = 30
-# A probe cut after one or two epochs misreads slow starts as underfitting:
-# it gets 15% of the budget but never less than 20 s. Project choice.
-PROBE_SHARE, PROBE_MIN_S = 0.15, 20.0
-# Shares of the time left after diagnosis at which verification and tuning
-# must have ended (the final fit gets the rest): shares of what is left, not of
-# the whole budget, so a slow probe cannot starve verification.
-VERIFY_END, TUNE_END = 0.35, 0.70
+# A probe cut after one or two epochs misreads slow starts as underfitting: it
+# gets PROBE_SHARE of the budget but at least this (or a quarter of a small budget).
+PROBE_MIN_S = 20.0
+
+
+def trial_epochs(epochs: int) -> int:
+    """Epochs per search trial: a third of the final fit's, at least 2."""
+    return max(2, epochs // 3)
 
 
 @dataclasses.dataclass
 class TrainResult:
-    """What `advisor train` produced; the same contents as its run folder."""
+    """What `advisor train` produced; the same contents as its run folder.
+
+    `attempts` is the ablation's evidence: each recipe of the kept plan with
+    the objective with and without it.
+    """
 
     run_dir: Path
     findings: list[dict]
@@ -50,19 +61,23 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
           tuner: str | None = None, epochs: int | None = None, out=None, resume: bool = False,
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
           probe_epochs: int | None = None, deterministic: bool = False,
-          tuner_role: str | None = None, worker_timeout_s: float | None = None) -> TrainResult:
-    """Diagnose, plan, verify the repairs, tune the plan's hyperparameters and
-    train; leaves a run folder (model.keras, plan.json, findings.json,
-    metrics.json, trials.json, logs/, report.html, status.json).
+          tuner_role: str | None = None, worker_timeout_s: float | None = None,
+          started_at: float | None = None) -> TrainResult:
+    """Diagnose, search the repairs the diagnosis suggests (seeded with the rule
+    book's plan and the user's setup unchanged), and train the best plan;
+    leaves a run folder (model.keras, plan.json, findings.json, metrics.json,
+    trials.json, logs/, report.html, status.json).
 
     Args:
         data / model: as for `advisor.diagnose`.
         plan: a `recipes.Plan` or a path to plan.json to apply instead of the
-            auto-selected one (verification is skipped; tuning still refines it).
-        budget_s: wall-clock seconds for the whole job (default 300).
-        trials: at most this many tuner trials.
-        tuner: "hyperband" (default), "bayesian", "random" or "none";
-            "bayesian" by default with a tuner_role.
+            auto-selected one (no search; tuning still refines its own values).
+        budget_s: wall-clock seconds for the whole job (default 300), from
+            `started_at` (a `time.monotonic()` value; default: now).
+        trials: at most this many search trials.
+        tuner: "bayesian" (default: seeded with the rule book's plan and the
+            unchanged setup), "random" (the same space, no seeded trials),
+            "hyperband" or "none" (the two seeded trials only).
         epochs: epochs of the final fit (early stopping may end it sooner).
         out: the run folder (default runs/<dataset>-<time>).
         resume: continue the run in `out`.
@@ -80,17 +95,16 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         result = train("digits", out="runs/digits")
         result.metrics["accuracy"]
     """
-    import keras
-
     from advisor import cluster
     from advisor.diagnosis import diagnose, resolve_data, resolve_model
     from advisor.tune import TUNERS
 
+    budget = Budget(budget_s or DEFAULT_BUDGET_S, start=started_at if started_at is not None else time.monotonic())
     hosts = cluster.cluster_size()
     cluster.check(hosts, plan, tuner_role, resume)
     cluster.start()  # before any TensorFlow op, when TF_CONFIG lists several hosts
 
-    tuner = tuner or ("bayesian" if tuner_role else "hyperband")
+    tuner = tuner or "bayesian"
     if tuner not in TUNERS:
         raise AdvisorError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
     if tuner_role is not None:
@@ -104,10 +118,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     given_plan = _load_plan(plan) if plan is not None else None
     if hosts > 1:
         tuner = "none"
-
-    budget = budget_s or DEFAULT_BUDGET_S
-    start = time.monotonic()
-    progress = Progress(quiet=quiet, deadline=start + budget)
+    progress = Progress(quiet=quiet, deadline=budget.end)
     epochs = epochs or DEFAULT_EPOCHS
 
     keras.utils.set_random_seed(seed)  # before the model is built: same seed, same initial weights
@@ -121,6 +132,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     net = resolve_model(model, dataset.info)
     if given_plan is not None:
         _check_plan_fits(given_plan, net, dataset, plan)
+    _check_budget(budget, net, dataset)
     out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     if not cluster.is_writer():  # the chief writes the run folder; this host's copy is scratch
         import tempfile
@@ -128,18 +140,20 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         out = Path(tempfile.mkdtemp(prefix="advisor-worker-")) / "run"
     fresh = not out.exists()
     run = RunFolder(out, resume=resume)
+    run_safety.start(run, resume=resume, say=progress.stage, dataset=dataset, net=net, model=model,  # inputs.json, disk space
+                     plan=given_plan, seed=seed, epochs=epochs, tuner=tuner, trials=trials)
     if resume and run.status() == "complete":
         progress.stage("resume", f"{out} is already complete")
         return _result_from(run)
     run.set_status("incomplete", stage="diagnose")
 
-    # 1. Diagnose and plan (or take the given plan); 2. verify the repairs.
+    # 1. Diagnose: findings, the rule book's plan and the search space it seeds.
     state = run.read_json("state.json") if resume else None
     if state is None:
         try:
             # Across hosts every stage must run the same steps everywhere: no probe, no timing.
             report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed, probe=hosts == 1,
-                              probe_seconds=max(PROBE_MIN_S, PROBE_SHARE * budget),
+                              probe_seconds=_probe_seconds(budget),
                               measure_precision=not deterministic and hosts == 1, progress=progress)
         except AdvisorError:  # input the probe refused: nothing worth keeping or resuming
             if fresh:
@@ -147,48 +161,58 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             raise
         run.write_json("findings.json", [f.to_dict() for f in report.findings])
         run.write_json("diagnosis.json", report.to_dict())
-        diagnosed_at = time.monotonic()
         if given_plan is not None:
-            chosen, attempts = (cluster.distributed(given_plan, hosts) if hosts > 1 else given_plan), []
+            state = {"plan": (cluster.distributed(given_plan, hosts) if hosts > 1 else given_plan).to_dict()}
         else:
-            from advisor.verify import verify
+            from advisor.search import SearchSpace
 
-            progress.stage("verify", "re-probing the repairs for training problems")
-            probed = len(report.trace.history["loss"])  # re-probe exactly as long as the first probe
-            chosen, attempts = verify(report.plan, net, dataset, report, probe_epochs=probed,
-                                      seed=seed, deadline=_share_left(start, budget, VERIFY_END), say=progress.stage)
-        state = {"plan": chosen.to_dict(), "attempts": attempts, "diagnosed_at": diagnosed_at - start}
+            state = {"plan": report.plan.to_dict(),
+                     "space": _centred(SearchSpace.from_report(report, net), net, dataset, budget, seed,
+                                       progress).to_dict()}
         run.write_json("state.json", state)
     from recipes import Plan
 
-    chosen = _with_tunable_lr(Plan.from_dict(state["plan"]))
-    run.set_status("incomplete", stage="tune")
-
-    # 3. Refine the plan's own hyperparameters.
-    best_hp, trial_rows = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs,
-                                seed=seed, deadline=_share_left(start, budget, TUNE_END, after=state.get("diagnosed_at")),
-                                resume=resume, progress=progress, chief=tuner_role == "chief",
-                                lease_s=worker_timeout_s)
+    # 2. Search (or, with a given plan or as chief, tune the plan's own values).
+    run.set_status("incomplete", stage="search")
+    done = run.read_json("trials.json") if resume else None
     saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
-    final_plan = Plan.from_dict(saved) if saved else _configured(chosen, best_hp)
+    fallback = None
+    if done is not None and saved:
+        final_plan = Plan.from_dict(saved)
+    elif "space" in state and tuner_role is None:
+        final_plan, fallback = _search(state, net, dataset, run, budget, tuner=tuner, trials=trials,
+                                       epochs=epochs, seed=seed, resume=resume, progress=progress)
+    else:
+        chosen = _with_tunable_lr(Plan.from_dict(state["plan"]))
+        best_hp, _ = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs, seed=seed,
+                           deadline=budget.deadline_after_share(SEARCH_SHARE), resume=resume,
+                           progress=progress, chief=tuner_role == "chief", lease_s=worker_timeout_s)
+        final_plan = _configured(chosen, best_hp)
     run.write_json("plan.json", final_plan.to_dict())
     run.set_status("incomplete", stage="final fit")
 
-    # 4. Final fit, resumable per epoch, then test metrics.
+    # 3. Final fit until the budget's end, resumable per epoch, then test metrics.
     keras.utils.set_random_seed(seed)
-    model, history, final_plan = _final_fit(final_plan, net, dataset, run, epochs=epochs, progress=progress)
+    model, history, final_plan, fit_info = _final_fit(final_plan, net, dataset, run, epochs=epochs,
+                                                      progress=progress, deadline=budget.fit_end)
+    if fallback is not None and _better(fallback, model, dataset, net):
+        progress.stage("final fit", "the search's best trial model validates better than the cut-short "
+                                    "final fit: keeping the trial model")
+        model, fit_info["kept"] = fallback, "best search trial"
     from advisor.evaluate import evaluate
 
     x_test, y_test = dataset.arrays["test"]
     metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, x_test, y_test,
                        dataset.info.task, dataset.info.class_names)
     metrics["epochs_run"] = len(history.get("loss", []))
-    metrics["wall_time_s"] = round(time.monotonic() - start, 1)
+    metrics["final_fit"] = fit_info
     run.save_model(model)
     run.write_json("history.json", history)
+    metrics["budget_s"] = budget.total_s
+    metrics["wall_time_s"] = round(budget.used(), 1)
     run.write_json("metrics.json", metrics)
 
-    # 5. The report, last: a complete status means every file above exists.
+    # 4. The report, last: a complete status means every file above exists.
     from advisor.report_html import write_report
 
     write_report(run)
@@ -198,8 +222,98 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         shutil.rmtree(out.parent, ignore_errors=True)
         progress.stage("done", "this host's part is done; the chief writes the run folder | " + _headline(metrics))
     else:
-        progress.stage("done", f"{out} | " + _headline(metrics))
+        progress.stage("done", f"{out} | " + _headline(metrics) + f" | {budget.used():.0f}s of {budget.total_s:.0f}s")
     return result
+
+
+def _probe_seconds(budget: Budget) -> float:
+    return max(budget.probe_seconds(), min(PROBE_MIN_S, 0.25 * budget.total_s))
+
+
+def _check_budget(budget: Budget, net, dataset) -> None:
+    """Refuse a budget below what one probe and one final epoch need on this data.
+
+    The estimate times a few real training steps of the user's model: the
+    probe needs `MIN_PROBE_STEPS` of them, the final fit one epoch, plus what
+    has been spent so far and the closing (evaluation, saving).
+    """
+    if budget.total_s >= 4 * MIN_BUDGET_S:
+        return  # far above any small-data floor: not worth the timing
+    from advisor.diagnosis import MIN_PROBE_STEPS, PROBE_BATCH
+    from advisor.probe import clone_for_training
+
+    x, y = dataset.arrays["train"]
+    clone = clone_for_training(net, dataset.info)
+    batch = (x[:PROBE_BATCH], y[:PROBE_BATCH])
+    t0 = time.monotonic()
+    clone.train_on_batch(*batch)  # tracing: paid once by every stage that builds a model
+    traced = time.monotonic() - t0
+    t0 = time.monotonic()
+    for _ in range(3):
+        clone.train_on_batch(*batch)
+    step = (time.monotonic() - t0) / 3
+    steps_per_epoch = max(1, -(-len(x) // PROBE_BATCH))
+    need = budget.used() + 3 * traced + step * (MIN_PROBE_STEPS + steps_per_epoch) + MIN_BUDGET_S / 3
+    need = max(MIN_BUDGET_S, math.ceil(need / 5) * 5)
+    if budget.total_s < need:
+        raise AdvisorError(f"--budget {budget.total_s:g}s is too small for this model and data: one probe and one "
+                           f"final epoch need about {need:g}s here; give --budget {need:g}s or more")
+
+
+def _centred(space, net, dataset, budget: Budget, seed: int, progress):
+    """The space with its learning-rate factor centred by the LR range test
+    (run on the rule book's plan), when there is time for one."""
+    try:
+        from advisor.lr_find import lr_range_test
+    except ImportError:
+        return space
+    deadline = budget.deadline_after_share(LR_FIND_SHARE)
+    model = space.plan.build(net, train=dataset.arrays["train"])
+    current = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    progress.stage("lr range test", f"from 1e-7 up, at most {deadline - time.monotonic():.0f}s")
+    found = lr_range_test(model, dataset, seed=seed, deadline=deadline)
+    if not found.suggestion or not current:
+        return space
+    progress.stage("lr range test", f"suggests {found.suggestion:.2g} (the plan uses {current:.2g})")
+    return dataclasses.replace(space, lr_range=type(space).lr_range_around(found.suggestion / current))
+
+
+def _search(state, net, dataset, run, budget: Budget, *, tuner, trials, epochs, seed, resume, progress):
+    """The diagnosis-seeded search; returns the plan to train and the best trial's model."""
+    from advisor.search import SearchSpace, run_search
+
+    space = SearchSpace.from_dict(state["space"])
+    objective = _objective(net, dataset)
+    choices = ", ".join(f"{p} ({len(o)} repairs)" for p, o in space.groups.items()) or "no problem to repair"
+    progress.stage("search", f"{tuner}: {choices}; LR, optimizer, batch size"
+                             + (", width" if space.widths else "") + (", depth" if space.depths else "")
+                             + (f", at most {trials} trials" if trials else ""))
+    result = run_search(space, net, dataset, run.file("tuner"), tuner=tuner, objective=objective,
+                        epochs=trial_epochs(epochs), seed=seed, deadline=budget.fit_end, fit_end=budget.fit_end,
+                        final_epochs=epochs, max_trials=trials,
+                        resume=resume, say=lambda m: progress.stage("search", m))
+    run.write_json("trials.json", {"tuner": tuner, **result.to_dict()})
+    names = ", ".join(r.name for r in result.plan.recipes) or "the model as given"
+    progress.stage("search", f"kept: {names}" + (f" ({result.objective} {result.best_score:.4f})"
+                                                 if result.best_score is not None else ""))
+    return result.plan, result.best_model
+
+
+def _better(candidate, model, dataset, net) -> bool:
+    """True when `candidate` scores better than `model` on the validation split."""
+    x, y = dataset.arrays["val"]
+    maximize = _objective(net, dataset).direction == "max"
+
+    def score(m):
+        values = m.evaluate(x, y, verbose=0, return_dict=True)
+        key = next((k for k in values if "acc" in k), None) if maximize else "loss"
+        value = values.get(key if key else "loss", math.nan)
+        return value if maximize else -value
+
+    try:
+        return score(candidate) > score(model)
+    except Exception:  # noqa: BLE001  a model that cannot be evaluated is not better
+        return False
 
 
 def _single_host_copy(model):
@@ -267,13 +381,6 @@ def _load_plan(plan):
         raise AdvisorError(str(e)) from None
 
 
-def _share_left(start: float, budget: float, share: float, after: float | None = None) -> float:
-    """The monotonic time when `share` of the budget left after diagnosis is spent.
-    `after` is diagnosis's end in seconds from `start` (now, when None)."""
-    t0 = start + after if after is not None else time.monotonic()
-    return t0 + share * max(0.0, start + budget - t0)
-
-
 def _with_tunable_lr(plan):
     """Whatever else is tuned, the learning rate is ([PB]: with few trials, tune
     only the LR): a plan without an optimizer recipe gets a LearningRate(1.0)."""
@@ -311,7 +418,7 @@ def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, res
         run.write_json("trials.json", result)
         return result["best_hyperparameters"], []
     objective = _objective(net, dataset)
-    hypermodel = tune.PlanHyperModel(plan, net, dataset, epochs=max(2, epochs // 3))
+    hypermodel = tune.PlanHyperModel(plan, net, dataset, epochs=trial_epochs(epochs))
     max_epochs = max(3, min(epochs // 2, 15))
     t = tune.make_tuner(tuner, hypermodel, run.file("tuner"), objective=objective, max_trials=trials,
                         max_epochs=max_epochs, seed=seed, deadline=deadline, resume=resume)
@@ -331,7 +438,7 @@ def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, res
                              objective=objective, max_epochs=max_epochs, deadline=deadline, lease_s=lease_s,
                              progress=progress)
     else:
-        rows = tune.search(t, dataset, epochs=max(2, epochs // 3), deadline=deadline, on_trial=on_trial)
+        rows = tune.search(t, dataset, epochs=trial_epochs(epochs), deadline=deadline, on_trial=on_trial)
     best = dict(t.get_best_hyperparameters(1)[0].values) if rows and rows[0]["score"] is not None \
         else dict(probe_hp.values)
     best = {k: v for k, v in best.items() if not k.startswith(("tuner/", "advisor:"))}
@@ -347,7 +454,7 @@ def _serve(t, plan, net, dataset, *, tuner, trials, epochs, seed, objective, max
 
     lease_s = lease_s or tune_cluster.DEFAULT_LEASE_S
     tune_cluster.publish(t, {
-        "plan": plan.to_dict(), "epochs": max(2, epochs // 3), "max_epochs": max_epochs, "tuner": tuner,
+        "plan": plan.to_dict(), "epochs": trial_epochs(epochs), "max_epochs": max_epochs, "tuner": tuner,
         "max_trials": trials, "objective": [objective.name, objective.direction], "seed": seed,
         "data": tune_cluster.fingerprint(dataset), "model": tune_cluster.model_fingerprint(net),
         "lease_s": lease_s, "deadline_unix": time.time() + max(0.0, deadline - time.monotonic())})
@@ -371,17 +478,42 @@ def _asks_accuracy(net) -> bool:
     return any("acc" in str(m).lower() for m in flat)
 
 
-def _final_fit(plan, net, dataset, run, *, epochs, progress):
-    """Fit with per-epoch backups (resume) and NaN recovery; returns the model,
-    the merged history and the plan actually used (stabilized after a NaN)."""
-    import shutil
+class FitDeadline(keras.callbacks.Callback):
+    """Ends a fit at `deadline` (monotonic, checked every batch) and then puts
+    back the weights of its best validation epoch, so a fit cut short keeps
+    the best it reached. Records whether it cut the fit."""
 
-    import keras
+    def __init__(self, deadline: float, monitor: str = "val_loss"):
+        super().__init__()
+        self.deadline, self.monitor, self.cut = deadline, monitor, False
+        self.sign = 1.0 if "acc" in monitor else -1.0
+        self.best, self.best_weights = -math.inf, None
 
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() >= self.deadline:
+            self.cut, self.model.stop_training = True, True
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and math.isfinite(value) and self.sign * value > self.best:
+            self.best, self.best_weights = self.sign * value, self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.cut and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None):
+    """Fit with per-epoch backups (resume), NaN recovery and the budget's
+    deadline; returns the model, the merged history, the plan actually used
+    (stabilized after a NaN) and how the fit ended."""
     from advisor.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
 
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
+    monitor = "val_accuracy" if _objective(net, dataset).name == "val_accuracy" else "val_loss"
+    stop = FitDeadline(deadline if deadline is not None else math.inf, monitor)
     train_ds, val_ds = plan.transform(dataset.train, dataset.val)
+    total = epochs
     while True:
         model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
         if recoveries and guard.weights is not None:
@@ -392,14 +524,14 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress):
             # delete_checkpoint=False: a NaN stop must not erase the last good epoch.
             keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch", delete_checkpoint=False),
             keras.callbacks.TensorBoard(str(run.file("logs"))),
-            progress.callback("final fit", total), guard]
+            progress.callback("final fit", total), guard, stop]
         progress.stage("final fit", f"up to {total} epochs" + (f", from epoch {guard.epochs_done + 1}"
                                                                 if recoveries else ""))
         hist = model.fit(train_ds, validation_data=val_ds, callbacks=callbacks, verbose=0,
                          initial_epoch=guard.epochs_done if recoveries else 0, **fit)
         for k, vals in hist.history.items():
             history.setdefault(k, []).extend(float(v) for v in vals)
-        if guard.nan_epoch is None:
+        if guard.nan_epoch is None or stop.cut:
             break
         shutil.rmtree(run.file("checkpoints"), ignore_errors=True)  # the diverged optimizer's state
         if len(recoveries) >= MAX_RECOVERIES:
@@ -415,7 +547,11 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress):
         progress.stage("final fit", f"NaN loss in epoch {guard.nan_epoch + 1}: rolled back to epoch "
                                     f"{guard.epochs_done}, LR / 10 and gradient clipping")
     shutil.rmtree(run.file("checkpoints"), ignore_errors=True)
-    return model, history, plan
+    ran = len(history.get("loss", []))
+    if stop.cut:
+        progress.stage("final fit", f"budget reached after {ran} of {total} epochs: kept the best epoch's weights")
+    info = {"epochs_planned": total, "epochs_run": ran, "cut_at_deadline": stop.cut, "kept": "final fit"}
+    return model, history, plan, info
 
 
 def _headline(metrics: dict) -> str:
@@ -425,10 +561,9 @@ def _headline(metrics: dict) -> str:
 
 
 def _result_from(run: RunFolder) -> TrainResult:
-    state = run.read_json("state.json") or {}
     tuned = run.read_json("trials.json") or {}
     return TrainResult(run_dir=run.path, findings=run.read_json("findings.json") or [],
-                       plan=run.read_json("plan.json") or {}, attempts=state.get("attempts", []),
+                       plan=run.read_json("plan.json") or {}, attempts=tuned.get("ablation", []),
                        trials=tuned.get("trials", []), best_hyperparameters=tuned.get("best_hyperparameters", {}),
                        metrics=run.read_json("metrics.json") or {}, history=run.read_json("history.json") or {},
                        recoveries=run.read_json("recoveries.json") or [])

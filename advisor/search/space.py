@@ -1,0 +1,231 @@
+"""The search space the diagnosis seeds: every repair alternative and the usual knobs.
+
+`SearchSpace.from_report` turns the rule book's plan into keras-tuner
+hyperparameters:
+- one Choice per diagnosed problem over its alternative repairs (its repair
+  sequence, chosen with the facts), "none" included; alternatives that do the
+  same job (class weights / oversampling / focal loss; dropout / L2 / ...) are
+  options of one choice, never stacked;
+- `rulebook`: the rule book's other recipes (normalization, early stopping,
+  mixed precision, ...) on or off;
+- the knobs plain keras-tuner would search: learning-rate factor (centred by
+  the LR range test when one ran), optimizer, batch size, width, depth; and
+  regularization strength where overfitting or small data was found.
+
+Its defaults are the rule book's plan exactly (trial 1); `unchanged_values()`
+is the user's setup untouched (another early trial), so the search can never
+end worse than doing nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from recipes import Plan, registry
+
+from advisor.rules.catalog import RECIPES
+from advisor.rules.repairs import repair_sequence
+
+NONE = "none"
+KEEP = "keep"
+# Batch sizes the search may pick; 0 keeps the plan's (or Keras's 32).
+BATCH_SIZES = (0, 16, 32, 64, 128)
+WIDTHS = (1.0, 0.5, 2.0)
+DEPTHS = (0, 1, 2)
+# Another optimizer at its Keras default LR (the LR factor still scales it).
+OPTIMIZERS = {"adam": {}, "rmsprop": {}, "sgd": {"momentum": 0.9}}
+# Recipes whose strength the search tunes when it may add them (overfitting, small data).
+STRENGTHS = ("dropout", "l2", "l1", "image_augment", "tabular_noise", "label_smoothing")
+# Problems that are jobs of one kind: the plan's recipe of the family is the
+# default option, the family's others are the alternatives.
+FAMILIES = {"class_imbalance": ("class_weights", "oversample", "focal_loss")}
+LR_SPAN = 10.0  # the LR factor searches [centre / 10, centre * 10]
+
+
+def _label(step) -> str:
+    return "+".join(name for name, _ in step)
+
+
+def _instantiate(step) -> tuple:
+    return tuple(registry.get(name).from_config(config) for name, config in step)
+
+
+@dataclasses.dataclass
+class SearchSpace:
+    """Hyperparameters over a rule-book plan. See the module docstring."""
+
+    plan: Plan
+    groups: dict[str, dict[str, tuple]]  # problem -> {label: recipes}, "none" excluded
+    defaults: dict[str, str]  # problem -> the label the rule book's plan uses, or "none"
+    lr_range: tuple[float, float] = (0.1, 10.0)
+    widths: tuple = ()
+    depths: tuple = ()
+
+    @classmethod
+    def from_report(cls, report, net, lr_centre: float | None = None) -> "SearchSpace":
+        """The space for `report`'s findings on model `net`.
+
+        Args:
+            lr_centre: the LR range test's suggestion as a factor of the plan's
+                learning rate (suggested / current); None centres on 1.
+        """
+        plan = report.plan
+        names = {r.name for r in plan.recipes}
+        facts = report.facts
+        groups: dict[str, dict[str, tuple]] = {}
+        problems = [f.name for f in report.findings if f.severity != "info"]
+        for problem in dict.fromkeys(problems):
+            steps = repair_sequence(problem, facts) if problem in _repairable() else []
+            if problem in FAMILIES:
+                steps = [[(name, {})] for name in FAMILIES[problem] if _fits(name, facts)]
+            options = {}
+            for step in steps:
+                try:
+                    options.setdefault(_label(step), _instantiate(step))
+                except ValueError:  # a step whose config this model cannot take
+                    continue
+            if options:
+                groups[problem] = options
+        if ("small_data" in problems or "overfitting" in problems) and "overfitting" not in groups:
+            groups["regularize"] = {n: (registry.get(n)(),) for n in ("dropout", "l2")}
+        defaults = {}
+        for problem, options in groups.items():
+            # The rule book's choice: the first alternative all of whose recipes it planned.
+            defaults[problem] = next((label for label, recipes in options.items()
+                                      if all(r.name in names for r in recipes)), NONE)
+        hidden = _hidden_kernel_layers(net)
+        widths = WIDTHS if hidden and "width" in registry.all_recipes() else ()
+        plain = _is_plain_stack(net) and "depth" in registry.all_recipes()
+        depths = DEPTHS if plain and ({"underfitting", "cannot_overfit_subset"} & set(problems)) else ()
+        return cls(plan, groups, defaults, cls.lr_range_around(lr_centre), widths, depths)
+
+    @staticmethod
+    def lr_range_around(centre: float | None) -> tuple[float, float]:
+        """[centre / 10, centre * 10] widened to hold 1 (the plan's own rate)."""
+        centre = centre if centre and math.isfinite(centre) and centre > 0 else 1.0
+        lo, hi = min(1.0, centre / LR_SPAN), max(1.0, centre * LR_SPAN)
+        return max(lo, 1e-4), min(hi, 1e4)
+
+    # -- JSON (state.json, so a resumed run searches the same space) ----------------
+    def to_dict(self) -> dict:
+        return {"plan": self.plan.to_dict(),
+                "groups": {p: {label: [{"name": r.name, "config": r.get_config()} for r in recipes]
+                               for label, recipes in options.items()} for p, options in self.groups.items()},
+                "defaults": self.defaults, "lr_range": list(self.lr_range), "widths": list(self.widths),
+                "depths": list(self.depths)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SearchSpace":
+        groups = {p: {label: tuple(registry.get(r["name"]).from_config(r["config"]) for r in recipes)
+                      for label, recipes in options.items()} for p, options in d["groups"].items()}
+        return cls(Plan.from_dict(d["plan"]), groups, dict(d["defaults"]), tuple(d["lr_range"]),
+                   tuple(d["widths"]), tuple(d["depths"]))
+
+    # -- keras-tuner ------------------------------------------------------------
+    def declare(self, hp) -> None:
+        """Register every hyperparameter (all unconditionally, so the oracle
+        sees the whole space from the first trial)."""
+        hp.Boolean("rulebook", default=True)
+        for problem, options in self.groups.items():
+            hp.Choice(f"repair/{problem}", [NONE, *options], default=self.defaults[problem])
+            for recipes in options.values():
+                for recipe in recipes:
+                    if recipe.name in STRENGTHS:
+                        recipe.search_space(hp)
+        hp.Float("lr_factor", *self.lr_range, sampling="log", default=1.0)
+        hp.Choice("optimizer", [KEEP, *OPTIMIZERS], default=KEEP)
+        hp.Choice("batch_size", list(BATCH_SIZES), default=0)
+        if self.widths:
+            hp.Choice("width", list(self.widths), default=1.0)
+        if self.depths:
+            hp.Choice("depth", list(self.depths), default=0)
+
+    def plan_for(self, hp) -> Plan:
+        """The plan these hyperparameter values describe."""
+        self.declare(hp)
+        values = hp.values
+        chosen_by_rulebook = {r.name for p, label in self.defaults.items() if label != NONE
+                              for r in self.groups[p][label]}
+        recipes = [r for r in self.plan.recipes if r.name not in chosen_by_rulebook] if values["rulebook"] else []
+        for problem, options in self.groups.items():
+            label = values[f"repair/{problem}"]
+            if label == NONE:
+                continue
+            if label == self.defaults[problem] and values["rulebook"]:
+                picked = [r for r in self.plan.recipes if r.name in {o.name for o in options[label]}]
+            else:
+                picked = [r.search_space(hp) if r.name in STRENGTHS else r for r in options[label]]
+            recipes = _with(recipes, picked)
+        extra = []
+        if values["optimizer"] != KEEP:
+            extra.append(registry.get(values["optimizer"])(**OPTIMIZERS[values["optimizer"]]))
+        if values["lr_factor"] != 1.0:
+            extra.append(registry.get("learning_rate")(factor=float(values["lr_factor"])))
+        if values["batch_size"]:
+            extra.append(registry.get("batch_size")(size=int(values["batch_size"])))
+        if values.get("width", 1.0) != 1.0:
+            extra.append(registry.get("width")(factor=float(values["width"])))
+        if values.get("depth", 0):
+            extra.append(registry.get("depth")(extra=int(values["depth"])))
+        recipes = _with(recipes, extra)
+        return Plan(sorted(recipes, key=_stage))
+
+    def rulebook_values(self, hp) -> dict:
+        """Trial 1: the rule book's plan exactly."""
+        self.declare(hp)
+        return dict(hp.values)
+
+    def unchanged_values(self, hp) -> dict:
+        """The user's setup, no recipe at all."""
+        values = self.rulebook_values(hp)
+        values["rulebook"] = False
+        values.update({f"repair/{p}": NONE for p in self.groups})
+        return values
+
+    def describe(self) -> dict:
+        return {"choices": {p: [NONE, *o] for p, o in self.groups.items()},
+                "rule_book_choice": dict(self.defaults), "lr_factor_range": list(self.lr_range),
+                "widths": list(self.widths), "depths": list(self.depths)}
+
+
+def _with(recipes, new) -> list:
+    """`recipes` with each of `new` replacing any recipe of its name or exclusive slot."""
+    def clashes(old, n):
+        return old.name == n.name or (old.slot is not None and old.slot == n.slot)
+
+    return [r for r in recipes if not any(clashes(r, n) for n in new)] + list(new)
+
+
+def _stage(recipe) -> int:
+    return RECIPES.index(recipe.name) if recipe.name in RECIPES else len(RECIPES)
+
+
+def _repairable() -> set[str]:
+    from advisor.rules.repairs import repairable_problems
+
+    return set(repairable_problems())
+
+
+def _fits(name: str, facts) -> bool:
+    # Focal loss and class weights are for classification; oversampling too.
+    return facts is None or facts.task in ("binary", "multiclass")
+
+
+def _hidden_kernel_layers(net) -> int:
+    from recipes.rebuild import head_layers, layer_kind
+
+    head = head_layers(net)
+    return sum(1 for layer in net.layers if layer_kind(layer) in ("dense", "conv") and id(layer) not in head)
+
+
+def _is_plain_stack(net) -> bool:
+    """A chain of Dense layers (and weight-free layers): Depth can repeat its last block."""
+    import keras
+
+    if any(isinstance(layer, keras.layers.Conv2D) for layer in net.layers):
+        return False
+    try:
+        return all(len(getattr(node, "parent_nodes", []) or []) <= 1 for layer in net.layers
+                   for node in layer._inbound_nodes)
+    except AttributeError:
+        return isinstance(net, keras.Sequential)
