@@ -19,14 +19,14 @@ import numpy as np
 
 from advisor.findings import Finding
 from advisor.thresholds import resolve
+from recipes.activation import RELU_FAMILY, SATURATING
+from recipes.depth import is_plain_stack
 
 MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
             "categorical_focal_crossentropy", "sparse_categorical_focal_crossentropy"}
 BINARY_CE = {"binary_crossentropy", "binary_focal_crossentropy"}
 REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh",
                      "mean_squared_logarithmic_error", "mean_absolute_percentage_error"}
-RELU_FAMILY = {"relu", "relu6", "leaky_relu", "elu", "prelu"}
-SATURATING = {"sigmoid", "tanh", "hard_sigmoid"}
 _ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
             "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
 # Layers that do not change which activation BN sees (for bn_after_activation).
@@ -66,6 +66,7 @@ class ModelProfile:
     has_dropout: bool
     max_dropout_rate: float
     compiled: bool = True
+    plain_stack: bool = False  # one chain of layers with a hidden Dense (recipes.depth can deepen it)
     output_units: int | None = None
     n_train: int = 0
     params_per_sample: float | None = None
@@ -194,6 +195,7 @@ def inspect_model(model: keras.Model, info) -> ModelProfile:
         has_dropout=bool(dropouts),
         max_dropout_rate=max(dropouts, default=0.0),
         compiled=compiled,
+        plain_stack=is_plain_stack(model),
         output_units=int(model.outputs[0].shape[-1]) if getattr(model, "outputs", None) else None,
         n_train=n_train,
         params_per_sample=num_params / n_train if n_train else None,

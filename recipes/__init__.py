@@ -13,6 +13,7 @@ from recipes.base import Recipe
 from recipes.batch_norm import BatchNorm
 from recipes.batch_size import BatchSize
 from recipes.class_weights import ClassWeights
+from recipes.depth import Depth
 from recipes.dropout import Dropout
 from recipes.early_stop import EarlyStop
 from recipes.exponential_decay import ExponentialDecay
@@ -30,6 +31,7 @@ from recipes.mixed_precision import MixedPrecision
 from recipes.multi_worker import MultiWorker
 from recipes.normalize import Normalize
 from recipes.one_cycle import OneCycle
+from recipes.output_head import HeadLossPairing
 from recipes.oversample import Oversample
 from recipes.plan import Plan
 from recipes.reduce_on_plateau import ReduceOnPlateau
@@ -41,12 +43,13 @@ from recipes.step_decay import StepDecay
 from recipes.tabular_noise import TabularNoise
 from recipes.tensorboard import TensorBoard
 from recipes.warmup_cosine import WarmupCosine
+from recipes.width import Width
 
 __all__ = [
-    "Activation", "Adagrad", "Adam", "AdamW", "BatchNorm", "BatchSize", "ClassWeights",
-    "Dropout", "EarlyStop", "ExponentialDecay", "FocalLoss", "GradientClip", "ImageAugment",
-    "Initializer", "L1", "L2", "LabelSmoothing", "LearningRate", "Metrics", "Mirrored",
+    "Activation", "Adagrad", "Adam", "AdamW", "BatchNorm", "BatchSize", "ClassWeights", "Depth",
+    "Dropout", "EarlyStop", "ExponentialDecay", "FocalLoss", "GradientClip", "HeadLossPairing",
+    "ImageAugment", "Initializer", "L1", "L2", "LabelSmoothing", "LearningRate", "Metrics", "Mirrored",
     "MixedPrecision", "MultiWorker", "Normalize", "OneCycle", "Oversample", "Plan", "Recipe",
     "ReduceOnPlateau", "RMSprop", "SGD", "StepDecay", "TabularNoise", "TensorBoard",
-    "TrainingSetup", "WarmupCosine", "all_recipes", "get", "register",
+    "TrainingSetup", "WarmupCosine", "Width", "all_recipes", "get", "register",
 ]

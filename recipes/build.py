@@ -15,7 +15,7 @@ def build_model(setup: TrainingSetup, model, *, strategy=None, train=None, epoch
     """Materialize `setup` in the one order that works.
 
     1. enter the distribution strategy's scope (variables must be created in it);
-    2. rebuild the model with the dtype policy, input layers and layer edits;
+    2. rebuild the model with the model transforms, dtype policy, input layers and layer edits;
     3. compile with the plan's optimizer / schedule / loss / metrics over the
        model's own compile arguments (or `loss=` / `metrics=`).
 
@@ -35,7 +35,7 @@ def build_model(setup: TrainingSetup, model, *, strategy=None, train=None, epoch
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         x_train = data.x if (data is not None and setup.input_layers) else None
-        new = rebuild(model, setup, x_train)
+        new = rebuild(model, setup, x_train, loss=defaults.loss)
         optimizer = make_optimizer(setup, defaults.optimizer, steps_per_epoch, epochs)
         final_loss = make_loss(setup, new, defaults.loss)
         new.compile(optimizer=optimizer, loss=final_loss,

@@ -87,8 +87,15 @@ def make_optimizer(setup: TrainingSetup, default=None, steps_per_epoch=None, epo
 
 
 def make_loss(setup: TrainingSetup, model, default_loss):
-    """The plan's loss recipe applied to the rebuilt `model`, else the default loss."""
-    loss = setup.loss(output_head(model, default_loss)) if setup.loss is not None else default_loss
+    """The plan's loss recipe applied to the rebuilt `model`, else the default loss (both after
+    the plan's output-head pairing, if any)."""
+    if setup.head_pairing is None and setup.loss is None:
+        loss = default_loss
+    else:
+        head = output_head(model, default_loss)
+        if setup.head_pairing is not None:
+            head = setup.head_pairing(head)
+        loss = setup.loss(head) if setup.loss is not None else head.loss
     if loss is None:
         raise ValueError("the model is not compiled and no loss was given: compile the model first "
                          "or pass loss= to plan.build")

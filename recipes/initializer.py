@@ -1,17 +1,17 @@
 """Initializer: re-initialize every Dense/Conv kernel to suit its activation."""
 from __future__ import annotations
 
+from recipes.activation import HE_ACTIVATIONS
 from recipes.base import Recipe, check_choice
 from recipes.registry import register
 from recipes.setup import INITIALIZER_STAGE
 
 KINDS = ("auto", "he_normal", "he_uniform", "glorot_uniform", "lecun_normal")
-RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "swish", "mish")
 
 
 def initializer_for(activation: str | None) -> str:
     """He for the ReLU family, LeCun for SELU, Glorot otherwise (tanh, sigmoid, softmax, linear)."""
-    if activation in RELU_FAMILY:
+    if activation in HE_ACTIVATIONS:
         return "he_normal"
     if activation == "selu":
         return "lecun_normal"
@@ -27,8 +27,9 @@ class Initializer(Recipe):
     vanishing/exploding gradients at the start.
 
     Args:
-        kind: "auto" (chosen per layer from its activation - read after any
-            Activation swap), or one Keras initializer for every layer:
+        kind: "auto" (chosen per layer from its activation, or that of the
+            Activation layer it feeds - read after any Activation swap), or
+            one Keras initializer for every layer:
             "he_normal", "he_uniform", "glorot_uniform", "lecun_normal".
 
     Example:
@@ -46,6 +47,6 @@ class Initializer(Recipe):
     def _edit(self, spec):
         if spec.kind not in ("dense", "conv"):
             return
-        kind = initializer_for(spec.activation) if self.kind == "auto" else self.kind
+        kind = initializer_for(spec.effective_activation) if self.kind == "auto" else self.kind
         spec.config["kernel_initializer"] = kind
         spec.keep_weights = False  # the point is a fresh start from the new initializer

@@ -1,16 +1,19 @@
 """Rebuild a Keras model with a plan's layer edits, as a new functional model.
 
 Sequential models are walked layer by layer, Functional ones (branches, shared
-layers) with `keras.models.clone_model(clone_function=, call_function=)`. Each
-user layer is recreated from its (edited) config, extra layers go right after
-it, and its weights are copied when their shapes still fit. The user's model is
-only read. Edits see top-level layers only: a nested model (e.g. a pretrained
-backbone used as one layer) is recreated whole, weights included.
+layers) with `keras.models.clone_model(clone_function=, call_function=)`, after
+the plan's model transforms (which add layers, e.g. Depth). Each user layer is
+recreated from its (edited) config, extra layers go right after it, and its
+weights are copied when their shapes still fit (a resized layer and the layer
+after it start fresh). The user's model is only read. Edits see top-level
+layers only: a nested model (e.g. a pretrained backbone used as one layer) is
+recreated whole, weights included.
 """
 from __future__ import annotations
 
 import keras
 
+from recipes.compile_parts import output_head
 from recipes.setup import LayerSpec
 
 DENSE_LAYERS = (keras.layers.Dense, keras.layers.EinsumDense)
@@ -34,33 +37,102 @@ def _producer(tensor):
     return tensor._keras_history.operation
 
 
-def head_layers(model) -> set[int]:
-    """ids of the output layers plus the weight-free layers (Activation, Reshape...) that
-    sit between each output and the last layer with weights: none of them is "hidden"."""
-    head = set()
+def layer_activation(layer) -> str | None:
+    """The activation an activation layer (Activation, ReLU, ELU...) applies, by its Keras name;
+    None for any other layer."""
+    if isinstance(layer, keras.layers.Activation):
+        value = layer.get_config().get("activation")
+        return value if isinstance(value, str) else None
+    if isinstance(layer, keras.layers.ReLU):
+        return "leaky_relu" if layer.negative_slope else "relu"
+    return {keras.layers.LeakyReLU: "leaky_relu", keras.layers.ELU: "elu", keras.layers.PReLU: "prelu",
+            keras.layers.Softmax: "softmax"}.get(type(layer))
+
+
+NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,
+                        keras.layers.GroupNormalization, keras.layers.UnitNormalization)
+
+
+def consumers(model) -> dict[int, list]:
+    """id(layer) -> the layers of `model` that take its output."""
+    if isinstance(model, keras.Sequential):
+        return {id(a): [b] for a, b in zip(model.layers, model.layers[1:])}
+    found = {}
+    for nodes in model._nodes_by_depth.values():  # this model's own graph, not the layers' other uses
+        for node in nodes:
+            for parent in node.parent_nodes:
+                found.setdefault(id(parent.operation), []).append(node.operation)
+    return found
+
+
+def next_activation(layer, users: dict) -> str | None:
+    """The activation `layer`'s output meets through weight-free and normalization layers
+    (Dense -> BatchNormalization -> Activation("relu") gives "relu"); None when a layer with
+    weights or the model output comes first."""
+    todo, seen = list(users.get(id(layer), [])), set()
+    while todo:
+        nxt = todo.pop(0)
+        if id(nxt) in seen:
+            continue
+        seen.add(id(nxt))
+        name = layer_activation(nxt)
+        if name not in (None, "linear"):
+            return name
+        if name == "linear" or not nxt.weights or isinstance(nxt, NORMALIZATION_LAYERS):
+            todo += users.get(id(nxt), [])
+    return None
+
+
+def _head_chains(model) -> list[list]:
+    """Per output: its layer, then the weight-free layers back to (and with) the last layer with weights."""
+    chains = []
     for output in model.outputs:
         layer = _producer(output)
-        head.add(id(layer))
+        chain = [layer]
         while not layer.weights and isinstance(layer.input, keras.KerasTensor):
             layer = _producer(layer.input)
             if isinstance(layer, keras.layers.InputLayer):
                 break
-            head.add(id(layer))
-    return head
+            chain.append(layer)
+        chains.append(chain)
+    return chains
+
+
+def head_layers(model) -> set[int]:
+    """ids of the output layers plus the weight-free layers (Activation, Reshape...) that
+    sit between each output and the last layer with weights: none of them is "hidden"."""
+    return {id(layer) for chain in _head_chains(model) for layer in chain}
+
+
+def head_activation_layers(model) -> set[int]:
+    """ids of the layers that set each output's final activation: the one nearest the output
+    that applies a non-linearity, else the nearest with an `activation` setting (logits)."""
+    found = set()
+    for chain in _head_chains(model):
+        squashing = [layer for layer in chain if layer_activation(layer) not in (None, "linear")
+                     or layer.get_config().get("activation") not in (None, "linear")]
+        settable = [layer for layer in chain if "activation" in layer.get_config()]
+        if squashing or settable:
+            found.add(id((squashing or settable)[0]))
+    return found
 
 
 class _Rebuilder:
     """The clone and call functions, sharing what they learned about each layer."""
 
-    def __init__(self, edits, head, dtype_policy, entry):
-        self.edits, self.head, self.dtype_policy = edits, head, dtype_policy
+    def __init__(self, edits, model, dtype_policy, entry, output):
+        self.edits, self.dtype_policy, self.output = edits, dtype_policy, output
+        self.head, self.head_activation = head_layers(model), head_activation_layers(model)
+        self.users = consumers(model)
         self.entry = entry  # id(new input tensor) -> tensor to feed instead (e.g. normalized)
         self.after = {}  # id(new layer) -> layers to call right after it
         self.copies = []  # (user layer, new layer, keep weights)
 
     def clone(self, layer):
-        spec = LayerSpec(source=layer, config=layer.get_config(), kind=layer_kind(layer),
-                         in_head=id(layer) in self.head)
+        in_head = id(layer) in self.head
+        spec = LayerSpec(source=layer, config=layer.get_config(), kind=layer_kind(layer), in_head=in_head,
+                         next_activation=next_activation(layer, self.users), layer_class=type(layer),
+                         head_activation=id(layer) in self.head_activation, head=self.output if in_head else None)
         for edit in self.edits:
             edit(spec)
         extra = {}
@@ -68,7 +140,7 @@ class _Rebuilder:
             # Loss and outputs stay float32 for numerical stability: the head runs in float32.
             spec.config["dtype"] = "float32" if spec.in_head else self.dtype_policy
             extra = {"dtype": self.dtype_policy}
-        new = layer.__class__.from_config(spec.config)
+        new = spec.layer_class.from_config(spec.config)
         self.after[id(new)] = [cls(**{**extra, **kwargs}) for cls, kwargs in spec.after]
         self.copies.append((layer, new, spec.keep_weights))
         return new
@@ -87,24 +159,35 @@ class _Rebuilder:
                 new.set_weights(old)
 
 
-def rebuild(model, setup, x_train=None) -> keras.Model:
-    """A new functional model: `model` with `setup`'s input layers, layer edits and dtype policy.
+def _graph_input(model):
+    try:  # a tensor, list or dict; unbuilt Sequential and subclassed models have none
+        return model.inputs[0] if isinstance(model, keras.Sequential) else model.input
+    except (AttributeError, ValueError, TypeError, IndexError):
+        return None
+
+
+def rebuild(model, setup, x_train=None, loss=None) -> keras.Model:
+    """A new functional model: `model` with `setup`'s model transforms, input layers, layer
+    edits and dtype policy.
 
     Args:
         model: a built Sequential or Functional keras.Model (not modified).
         setup: the plan's `TrainingSetup`.
         x_train: training inputs, for input layers that adapt (Normalization).
+        loss: the loss the model will be compiled with unless a recipe replaces it; output-head
+            edits read it.
     """
     if not isinstance(model, keras.Model):
         raise ValueError(f"plan.build needs a keras.Model, got {type(model).__name__}")
-    try:  # a tensor, list or dict; unbuilt Sequential and subclassed models have none
-        user_input = model.inputs[0] if isinstance(model, keras.Sequential) else model.input
-    except (AttributeError, ValueError, TypeError, IndexError):
-        user_input = None
+    user_input = _graph_input(model)
     if user_input is None:
         raise ValueError(f"model {model.name!r} has no input graph: start a Sequential with "
                          "keras.Input(shape=...) (or call model.build(input_shape)); subclassed "
                          "models must be rewritten functionally")
+    if setup.model_transforms:
+        for transform in setup.model_transforms:
+            model = transform(model)
+        user_input = _graph_input(model)
     inputs = keras.tree.map_structure(
         lambda t: keras.Input(batch_shape=t.shape, dtype=t.dtype, name=_producer(t).name), user_input)
     flat_inputs = keras.tree.flatten(inputs)
@@ -118,7 +201,11 @@ def rebuild(model, setup, x_train=None) -> keras.Model:
             x = make_layer(x_train)(x)
         entry[id(flat_inputs[0])] = x
     edits = [edit for _, edit in sorted(setup.layer_edits, key=lambda stage_edit: stage_edit[0])]
-    builder = _Rebuilder(edits, head_layers(model), setup.dtype_policy, entry)
+    try:
+        output = output_head(model, loss)
+    except ValueError:  # several outputs: loss and head recipes refuse them at compile
+        output = None
+    builder = _Rebuilder(edits, model, setup.dtype_policy, entry, output)
     if isinstance(model, keras.Sequential):
         x = inputs
         for layer in model.layers:

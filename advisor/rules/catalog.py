@@ -10,7 +10,8 @@ from __future__ import annotations
 RECIPE_STAGES: dict[str, tuple[str, ...]] = {
     "hardware": ("mixed_precision", "mirrored", "multi_worker"),
     "data": ("normalize", "oversample", "class_weights", "image_augment", "tabular_noise"),
-    "model": ("activation", "initializer", "batch_norm", "dropout", "l1", "l2"),
+    "model": ("output_head", "width", "depth", "activation", "initializer", "batch_norm", "dropout",
+              "l1", "l2"),
     "optimizer": ("sgd", "adagrad", "rmsprop", "adam", "adamw", "learning_rate"),
     "schedule": ("step_decay", "exponential_decay", "warmup_cosine", "one_cycle", "reduce_on_plateau"),
     "loss": ("focal_loss", "label_smoothing"),
@@ -33,7 +34,6 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "hardware": ("mixed_precision_faster", "multiple_gpus", "multi_worker"),
 }
 
-# Activation names, as the model inspection reports them (Keras names).
-SATURATING_ACTIVATIONS = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
-RELU_FAMILY = ("relu", "leaky_relu", "elu", "selu")
+# The activation families (saturating, ReLU, unbounded...) are defined once, in
+# recipes/activation.py; rules import them from there when they run (advisor/rules/helpers.py).
 ADAM_FAMILY = ("adam", "adamw")

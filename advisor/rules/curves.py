@@ -35,16 +35,31 @@ def wrong_initial_loss(facts):
                    "sigmoid + binary CE, logits need from_logits=True)", f.evidence)]
 
 
+def _grow(facts, why: str, deeper: bool) -> list[Recommendation]:
+    """Twice the width (S0: "bigger model"), one more hidden block in a plain stack if `deeper`
+    (S2: "grow depth gradually"); nothing when the model already has far more parameters than
+    samples - size is not what holds it back."""
+    if facts.has("too_many_params"):
+        return []
+    out = [Recommendation("width", {"factor": T.WIDTH_FACTOR}, f"{why}; hidden layers x{T.WIDTH_FACTOR:g} wider")]
+    if deeper and facts.plain_stack:
+        out.append(Recommendation("depth", {"extra": T.DEPTH_EXTRA},
+                                  f"{why}; {T.DEPTH_EXTRA} more hidden block in the plain stack"))
+    return out
+
+
 @rule(priority=T.STABILITY - 5)
 def cannot_overfit_subset(facts):
     """A model that cannot memorize a few dozen samples has a bug or far too
     little capacity (S3, S4: "overfit a tiny subset first"). Regularization is
-    pointless until it can; check labels and loss, then grow the model."""
+    pointless until it can; check labels and loss, then grow the model: twice
+    as wide, and one hidden block deeper when it is a plain stack of layers."""
     f = facts.get("cannot_overfit_subset")
     if f is None:
         return []
+    grow = _grow(facts, f.evidence, deeper=True)
     return [advise("check labels, loss and output layer; the model cannot fit even a tiny subset", f.evidence),
-            advise("try a bigger/deeper model", f.evidence)]
+            *(grow or [advise("try a bigger/deeper model", f.evidence)])]
 
 
 @rule(priority=T.CURVES + 5)
@@ -99,7 +114,8 @@ def overfitting(facts):
 @rule(priority=T.CURVES)
 def underfitting(facts):
     """The training metric itself is poor (S0): the model does not fit. Raise
-    the learning rate, add batch normalization, grow the model or train
+    the learning rate, add batch normalization, make the hidden layers wider
+    (unless the model already has far more parameters than samples) or train
     longer; never add dropout or other regularization (S2)."""
     f = facts.get("underfitting")
     if f is None:
@@ -108,7 +124,10 @@ def underfitting(facts):
     out = [Recommendation(recipe, config, f"{f.evidence}; {move}")]
     if not facts.has_batchnorm:
         out.append(Recommendation("batch_norm", {}, f"{f.evidence}; the model has no BatchNormalization"))
-    out.append(advise("try a bigger/deeper model, or train for more epochs", f.evidence))
+    grow = _grow(facts, f.evidence, deeper=False)
+    out += grow
+    out.append(advise("train for more epochs" if grow else "try a bigger/deeper model, or train for more epochs",
+                      f.evidence))
     if facts.has_dropout:
         out.append(advise(f"lower or remove the model's dropout (max rate {facts.max_dropout_rate or 0:g})",
                           f.evidence))

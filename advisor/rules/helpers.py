@@ -6,7 +6,7 @@ Facts, so the repair sequences and the rules agree on what a move means.
 from __future__ import annotations
 
 from advisor.rules import thresholds as T
-from advisor.rules.catalog import ADAM_FAMILY, SATURATING_ACTIVATIONS
+from advisor.rules.catalog import ADAM_FAMILY
 
 _OPTIMIZERS_WITH_LR = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 
@@ -47,8 +47,25 @@ def other_optimizer(facts) -> tuple[str, dict, str]:
         f"{facts.optimizer or 'no optimizer'} -> adam at {T.DEFAULT_LEARNING_RATE:g}"
 
 
+# The activation families are defined once, in recipes/activation.py; imported where used so
+# that loading the rule book does not import TensorFlow.
 def saturating_layers(facts) -> list[str]:
-    return [a for a in facts.hidden_activations if a in SATURATING_ACTIVATIONS]
+    from recipes.activation import SATURATING
+
+    return [a for a in facts.hidden_activations if a in SATURATING]
+
+
+def unbounded_layers(facts) -> list[str]:
+    """Hidden activations that bound nothing: exponential, softplus, none at all ("linear")."""
+    from recipes.activation import UNBOUNDED
+
+    return [a for a in facts.hidden_activations if a in UNBOUNDED]
+
+
+def unbounded_fix(facts) -> list[tuple[str, dict]]:
+    """ReLU for exponential/softplus/linear hidden layers; the swapped kernels get He init (the
+    `activation` recipe re-initializes what it swaps). Empty when the model has none."""
+    return [("activation", {"to": "relu", "swap": "unbounded"})] if unbounded_layers(facts) else []
 
 
 def activation_fix(facts) -> list[tuple[str, dict]]:

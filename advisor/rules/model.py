@@ -5,7 +5,8 @@ from advisor.rules import helpers as H
 from advisor.rules import thresholds as T
 from advisor.rules.registry import Recommendation, advise, rule
 
-# Output/loss bugs: the fix is in the user's model definition.
+# Output/loss bugs the output_head recipe repairs; a wrong number of output units only the user can fix.
+PAIRING_FINDINGS = ("loss_output_mismatch", "regression_output_activation")
 OUTPUT_ADVICE = {
     "loss_output_mismatch": "pair the output with the loss: softmax + categorical cross-entropy, sigmoid + "
                             "binary cross-entropy, raw logits with from_logits=True [UM]",
@@ -16,11 +17,25 @@ OUTPUT_ADVICE = {
 }
 
 
+def head_task(facts) -> str:
+    """The output_head task: regression or classification from the data, else from the loss."""
+    if facts.task == "regression":
+        return "regression"
+    return "classification" if facts.task in ("binary", "multiclass") else "auto"
+
+
 @rule(priority=T.MODEL_BUG)
 def output_and_loss(facts):
     """The output layer and the loss must match (softmax + categorical CE,
     sigmoid + binary CE, logits with from_logits=True; no non-linear
-    regression output) [UM]. No training recipe repairs a wrong pairing."""
+    regression output) [UM]. Set the output activation the task needs and the
+    cross-entropy (or regression loss) that goes with it, as [AT]'s TDSC
+    extension does. With the wrong number of output units the pairing cannot
+    be repaired by a recipe: the output layer itself must change."""
+    found = [name for name in PAIRING_FINDINGS if facts.has(name)]
+    if found and not facts.has("output_units_mismatch"):
+        why = "; ".join(facts.get(name).evidence for name in found)
+        return [Recommendation("output_head", {"task": head_task(facts)}, why)]
     return [advise(text, facts.get(name).evidence) for name, text in OUTPUT_ADVICE.items() if facts.has(name)]
 
 

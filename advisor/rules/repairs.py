@@ -3,10 +3,9 @@
 The orders are AUTOTRAINER's [AT], which repaired 97.8% of 316 problems by
 applying one repair, re-training, and keeping it only if the symptom went
 away (KNOWLEDGE.md 8). Problems AT does not cover follow KNOWLEDGE.md 1-2.
-One step is a list of (recipe, config) pairs applied together.
-
-Deviation: [AT]'s exploding sequence has a "tanh" step; the `activation`
-recipe only swaps to the ReLU family, so that step is left out.
+One step is a list of (recipe, config) pairs applied together. A model with
+exponential, softplus or activation-free hidden layers has its divergence and
+exploding gradients repaired by swapping those to ReLU first.
 """
 from __future__ import annotations
 
@@ -28,12 +27,20 @@ def _relu(swap):
     return [("activation", {"to": "relu", "swap": swap}), ("initializer", {"kind": "he_uniform"})]
 
 
+def _tanh(swap):
+    return [("activation", {"to": "tanh", "swap": swap}), ("initializer", {"kind": "glorot_uniform"})]
+
+
 def _sequences(facts) -> dict[str, list[Step]]:
     lr_down = [H.lr_move(facts, T.LR_DOWN_FACTOR)[:2]]
     lr_up = [H.lr_move(facts, T.LR_UP_FACTOR)[:2]]
     clip = [("gradient_clip", {"clipvalue": T.CLIP_VALUE})]
     lr = facts.learning_rate or T.DEFAULT_LEARNING_RATE
     augment = [H.augmentation(facts)] if H.augmentation(facts) else []
+    swap_unbounded = H.unbounded_fix(facts)
+    unbounded = [swap_unbounded] if swap_unbounded else []
+    # A bigger model cannot help one that already has far more parameters than samples.
+    wider = [] if facts.has("too_many_params") else [[("width", {"factor": T.WIDTH_FACTOR})]]
     oscillating = [
         [("adam", {"learning_rate": lr})] if facts.optimizer != "adam" else None,
         lr_down,
@@ -44,16 +51,19 @@ def _sequences(facts) -> dict[str, list[Step]]:
     ]
     return {
         "vanishing_gradient": [_selu("all"), _relu("all"), [("batch_norm", {})]],
-        "exploding_gradient": [_selu("all"), _relu("all"), clip, [("batch_norm", {})]],
+        "exploding_gradient": [*unbounded, _selu("all"), _relu("all"), clip, _tanh("all"),
+                               [("batch_norm", {})]],
         "dying_relu": [_selu("relu"), [("batch_norm", {})], [("initializer", {"kind": "he_uniform"})],
                        [("activation", {"to": "leaky_relu", "swap": "relu"})],
                        [("activation", {"to": "elu", "swap": "relu"})]],
         "oscillating_loss": [step for step in oscillating if step],
         "slow_convergence": [[H.other_optimizer(facts)[:2]], lr_up, [("one_cycle", {})]],
         "saturated_activations": [_relu("saturating"), [("batch_norm", {})]],
-        "divergence": [lr_down + clip, [("warmup_cosine", {"warmup": T.DIVERGENCE_WARMUP_FRACTION})],
+        "divergence": [*unbounded, lr_down + clip, [("warmup_cosine", {"warmup": T.DIVERGENCE_WARMUP_FRACTION})],
                        [("batch_norm", {})]],
-        "underfitting": [[H.lr_move(facts, T.UNDERFIT_LR_FACTOR)[:2]], [("batch_norm", {})], [("one_cycle", {})]],
+        # KNOWLEDGE.md 1 lists a bigger model first; deeper plain stacks are the search's to try.
+        "underfitting": [*wider, [H.lr_move(facts, T.UNDERFIT_LR_FACTOR)[:2]], [("batch_norm", {})],
+                         [("one_cycle", {})]],
         "overfitting": [[("dropout", {"rate": T.DROPOUT_RATE})], [("l2", {"strength": T.L2_STRENGTH})],
                         *([augment] if augment else []),
                         [("label_smoothing", {"amount": T.LABEL_SMOOTHING})] if H.is_classification(facts)

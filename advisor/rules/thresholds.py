@@ -51,6 +51,10 @@ NOISE_STD = 0.1               # [AT] GaussianNoise(0.1)
 SHALLOW_DEPTH = 3             # [S2] "L2 for shallow nets"; project choice: <= 3 Dense/Conv layers
 EARLY_STOP_PATIENCE = 10      # project choice: 2 x PLATEAU_PATIENCE, so a plateau can cut the LR first
 
+# --- Capacity -------------------------------------------------------------------
+WIDTH_FACTOR = 2.0            # project choice: one doubling, [S2] "find a too-small and a too-large model"
+DEPTH_EXTRA = 1               # [S2] "grow depth gradually": one more hidden block at a time
+
 # --- Data ---------------------------------------------------------------------
 # Data size comes from the small_data/large_data findings (advisor/data_checks.py
 # owns those thresholds). Project choice: under 200 samples even 5-fold folds

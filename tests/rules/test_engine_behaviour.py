@@ -53,8 +53,10 @@ def test_repair_sequence_follows_autotrainer_order():
         [("activation", {"to": "relu", "swap": "all"}), ("initializer", {"kind": "he_uniform"})],
         [("batch_norm", {})]]
     exploding = repair_sequence("exploding_gradient")
-    assert [step[0][0] for step in exploding] == ["activation", "activation", "gradient_clip", "batch_norm"]
+    assert [step[0][0] for step in exploding] == ["activation", "activation", "gradient_clip", "activation",
+                                                  "batch_norm"]
     assert exploding[2] == [("gradient_clip", {"clipvalue": 10.0})]
+    assert exploding[3] == [("activation", {"to": "tanh", "swap": "all"}), ("initializer", {"kind": "glorot_uniform"})]
     dying = repair_sequence("dying_relu")
     assert dying[1] == [("batch_norm", {})] and dying[3] == [("activation", {"to": "leaky_relu", "swap": "relu"})]
 

@@ -24,6 +24,8 @@ def variants():
     yield healthy(findings=[finding("vanishing_gradient"), finding("update_ratio_out_of_range", ratio=0.5)],
                   precision_times={"float32": 0.03, "mixed_bfloat16": 0.05}, precision_faster="float32")
     yield healthy(findings=[finding("update_ratio_out_of_range")], workers=3)
+    # a repairable pairing (no unit-count error) in a plain stack that cannot fit: output_head, width, depth
+    yield healthy(findings=[finding("loss_output_mismatch"), finding("cannot_overfit_subset")], plain_stack=True)
 
 
 def all_recommendations():

@@ -1,0 +1,96 @@
+"""Model bugs the rule book now repairs with recipes: real models -> inspection -> Facts -> plan."""
+import keras
+import pytest
+
+from advisor.data.dataset import DatasetInfo
+from advisor.engine import decide, repair_sequence
+from advisor.facts import Facts
+from advisor.inspect_model import inspect_model, model_findings
+from recipes import Plan
+from rules_facts import finding, healthy
+
+
+def info(task="multiclass", classes=3):
+    return DatasetInfo("blobs", "tabular", (4,), task, classes, [str(i) for i in range(classes)],
+                       {"train": 300, "val": 100, "test": 100})
+
+
+def facts_for(model, data=None, extra=()):
+    data = data or info()
+    profile = inspect_model(model, data)
+    findings = model_findings(profile, data) + list(extra)
+    return Facts.build(data_profile=data, model_profile=profile, findings=findings), profile
+
+
+def mlp(hidden, head, loss="sparse_categorical_crossentropy", units=3):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation=hidden),
+                              keras.layers.Dense(16, activation=hidden),
+                              keras.layers.Dense(units, activation=head)])
+    model.compile("adam", loss)
+    return model
+
+
+def test_sigmoid_output_with_sparse_categorical_ce_on_three_classes_plans_output_head():
+    model = mlp("relu", "sigmoid")
+    facts, _ = facts_for(model)
+    assert facts.has("loss_output_mismatch") and not facts.has("output_units_mismatch")
+    decision = decide(facts)
+    plan = dict(decision.recipes())
+    assert plan["output_head"] == {"task": "classification"}
+    assert not any("pair the output with the loss" in a.text for a in decision.advice)
+    rebuilt = decision.to_plan().build(model)
+    assert rebuilt.layers[-1].get_config()["activation"] == "softmax"
+
+
+def test_regression_with_a_squashing_output_plans_a_linear_head():
+    model = mlp("relu", "sigmoid", loss="mse", units=1)
+    facts, _ = facts_for(model, info("regression", 0))
+    assert facts.has("regression_output_activation")
+    assert dict(decide(facts).recipes())["output_head"] == {"task": "regression"}
+
+
+def test_a_wrong_unit_count_is_left_to_the_user():
+    facts = healthy(findings=[finding("loss_output_mismatch"), finding("output_units_mismatch")])
+    decision = decide(facts)
+    assert "output_head" not in dict(decision.recipes())
+    assert any("one unit per class" in a.text for a in decision.advice)
+
+
+@pytest.mark.parametrize("problem", ["divergence", "exploding_gradient"])
+def test_unbounded_activations_are_swapped_first_when_training_blows_up(problem):
+    model = mlp("exponential", "softmax")
+    facts, profile = facts_for(model, extra=[finding(problem)])
+    assert profile.hidden_activations == ["exponential", "exponential"]
+    steps = repair_sequence(problem, facts)
+    assert steps[0] == [("activation", {"to": "relu", "swap": "unbounded"})]
+    rebuilt = Plan.from_dict({"format": "advisor-plan", "version": 1,
+                              "recipes": [{"name": n, "config": c} for n, c in steps[0]]}).build(model)
+    hidden = rebuilt.layers[1:3]
+    assert [layer.get_config()["activation"] for layer in hidden] == ["relu", "relu"]
+    assert [layer.get_config()["kernel_initializer"]["class_name"] for layer in hidden] == ["HeUniform"] * 2
+    # a ReLU model has nothing to swap: the sequence starts as before
+    relu_facts, _ = facts_for(mlp("relu", "softmax"), extra=[finding(problem)])
+    assert steps[0] not in repair_sequence(problem, relu_facts)
+    assert repair_sequence(problem, relu_facts) == steps[1:]
+
+
+def test_underfitting_grows_the_model_unless_it_is_already_too_big():
+    assert repair_sequence("underfitting", healthy())[0] == [("width", {"factor": 2.0})]
+    assert all(step[0][0] not in ("width", "depth") for step in repair_sequence(
+        "underfitting", healthy(findings=[finding("too_many_params")])))
+    plan = dict(decide(healthy(plain_stack=True, findings=[finding("underfitting")])).recipes())
+    assert plan["width"] == {"factor": 2.0} and "depth" not in plan
+    stuck = dict(decide(healthy(plain_stack=True, findings=[finding("cannot_overfit_subset")])).recipes())
+    assert stuck["width"] == {"factor": 2.0} and stuck["depth"] == {"extra": 1}
+    branching = dict(decide(healthy(plain_stack=False, findings=[finding("cannot_overfit_subset")])).recipes())
+    assert "width" in branching and "depth" not in branching
+
+
+def test_plain_stack_fact_comes_from_the_model():
+    facts, profile = facts_for(mlp("relu", "softmax"))
+    assert profile.plain_stack is True and facts.plain_stack is True
+    inputs = keras.Input((4,))
+    a, b = keras.layers.Dense(4)(inputs), keras.layers.Dense(4)(inputs)
+    joined = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Concatenate()([a, b])))
+    joined.compile("adam", "sparse_categorical_crossentropy")
+    assert facts_for(joined)[0].plain_stack is False
