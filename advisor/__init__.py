@@ -1,4 +1,4 @@
-"""advisor: diagnose how a Keras model trains, plan recipes, verify, tune, train.
+"""advisor: diagnose how a Keras model trains, search the repairs the diagnosis suggests, train.
 
 `from advisor import diagnose, train` works, but TensorFlow is imported only
 when one of them is first used, so `advisor --help` stays fast.

@@ -84,7 +84,6 @@ def _confusion(matrix: list[list[int]], names: list[str]) -> str:
 def render(run) -> str:
     """The report page for a run folder (a `RunFolder`)."""
     diag = run.read_json("diagnosis.json") or {}
-    state = run.read_json("state.json") or {}
     tuned = run.read_json("trials.json") or {}
     metrics = run.read_json("metrics.json") or {}
     history = run.read_json("history.json") or {}
@@ -119,13 +118,24 @@ def render(run) -> str:
         parts.append("<p>Advice:</p><ul>" + "".join(f"<li>{_e(a['text'])} <small>({_e('; '.join(a.get('why', [])))})</small></li>"
                                                    for a in decision["advice"]) + "</ul>")
 
-    attempts = state.get("attempts", [])
-    parts.append("<h2>Repair attempts</h2>" + (_table(
-        ["problem", "repair", "symptom", "objective before → after", "verdict"],
-        [[_e(a["problem"]), _e(a["repair"]), "gone" if a["symptom_gone"] else "present",
-          f"{_num(a['objective_before'])} → {_num(a['objective_after'])}",
-          f'<span class="{"kept" if a["kept"] else "dropped"}">{"kept" if a["kept"] else "dropped"}</span>']
-         for a in attempts]) if attempts else "<p>No training problem needed a repair.</p>"))
+    space = tuned.get("space") or {}
+    if space.get("choices"):
+        parts.append("<h2>What the search chose between</h2>" + _table(
+            ["problem", "alternatives", "rule book's choice", "search's choice"],
+            [[_e(p), _e(", ".join(options)), _e(space.get("rule_book_choice", {}).get(p, "")),
+              _e(tuned.get("best_hyperparameters", {}).get(f"repair/{p}", ""))]
+             for p, options in space["choices"].items()]))
+    ablation = tuned.get("ablation", [])
+    parts.append("<h2>Evidence for each recipe kept (ablation)</h2>" + (_table(
+        ["recipe", "objective with", "objective without", "verdict"],
+        [[f"<code>{_e(a['recipe'])}</code>", _num(a["objective_with"]), _num(a["objective_without"]),
+          f'<span class="{"kept" if a["kept"] else "dropped"}">{"kept" if a["kept"] else "dropped"}</span>'
+          + (f" <small>({_e(a['note'])})</small>" if a.get("note") else "")]
+         for a in ablation]) if ablation else "<p>The best plan had no recipe to ablate, or no time was left.</p>"))
+    final = metrics.get("final_fit") or {}
+    if final.get("cut_at_deadline"):
+        parts.append(f"<p><b>The final fit was cut short by the budget</b> after {_e(final.get('epochs_run'))} of "
+                     f"{_e(final.get('epochs_planned'))} epochs; the model kept: {_e(final.get('kept'))}.</p>")
 
     recoveries = run.read_json("recoveries.json") or []
     if recoveries:
@@ -134,7 +144,7 @@ def render(run) -> str:
             [[_e(r["nan_epoch"]), _e(r["rolled_back_to_epoch"]), _e(r["action"])] for r in recoveries]))
 
     trials = tuned.get("trials", [])
-    parts.append(f"<h2>Tuning ({_e(tuned.get('tuner', 'none'))}, objective {_e(tuned.get('objective', '-'))})</h2>"
+    parts.append(f"<h2>Search ({_e(tuned.get('tuner', 'none'))}, objective {_e(tuned.get('objective', '-'))})</h2>"
                  + f"<p>Best hyperparameters: <code>{_e(_hp(tuned.get('best_hyperparameters', {})))}</code></p>"
                  + (_table(["trial", "status", "score", "hyperparameters"],
                            [[_e(t["trial_id"]), _e(t["status"]), _e(_num(t["score"])), _e(_hp(t["hyperparameters"]))]

@@ -1,4 +1,4 @@
-"""The three arms compared on every task, each returning the same row of numbers."""
+"""The four arms compared on every task, each returning the same row of numbers."""
 from __future__ import annotations
 
 import tempfile
@@ -99,17 +99,25 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS)
     return {"metrics": metrics, "wall_s": time.monotonic() - start, "epochs": ran, "trials": trials}
 
 
-def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, tuner="bayesian"):
     """`advisor train` with the same budget."""
     from advisor.trainer import train
 
     start = time.monotonic()
     model = build_model(dataset.info) if getattr(build_model, "fixed_architecture", False) else None
     with tempfile.TemporaryDirectory() as tmp:
-        result = train(dataset, model, budget_s=budget_s, epochs=epochs, out=f"{tmp}/run", seed=seed, quiet=True)
+        result = train(dataset, model, budget_s=budget_s, epochs=epochs, out=f"{tmp}/run", seed=seed, quiet=True,
+                       tuner=tuner, started_at=start)
     return {"metrics": result.metrics, "wall_s": time.monotonic() - start,
             "epochs": result.metrics.get("epochs_run"), "trials": len(result.trials),
             "plan": [r["name"] for r in result.plan.get("recipes", [])], "attempts": result.attempts}
 
 
-ARMS = {"baseline": baseline, "keras-tuner": tuner_alone, "advisor": advisor}
+def random_search(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+    """Random search over the advisor's own space (its repair alternatives and
+    knobs), with no rule-book ordering and no seeded trials: the field's honest
+    baseline for a repair tool."""
+    return advisor(dataset, build_model, seed=seed, budget_s=budget_s, epochs=epochs, tuner="random")
+
+
+ARMS = {"baseline": baseline, "keras-tuner": tuner_alone, "random": random_search, "advisor": advisor}

@@ -1,6 +1,6 @@
 """Run the benchmark: every task x arm x seed in its own process, on this machine.
 
-    python -m bench.run                 # the full table (about an hour on 2 cores)
+    python -m bench.run                 # the full table (hours on 2 cores; --tasks, --seeds, --budget)
     python -m bench.run --smoke         # one tiny task, all arms (CI, < 3 minutes)
 
 Writes bench/results/results.json, results.md and accuracy.png, and (unless
@@ -24,6 +24,9 @@ from bench import tasks as task_list
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
+ARM_ORDER = ("baseline", "keras-tuner", "random", "advisor")
+# issue 18: an arm counts only if it ended within its budget + 10% + 10 s of start-up.
+OVER_BUDGET_SLACK = (1.1, 10.0)
 
 
 def run_one(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dict:
@@ -41,11 +44,14 @@ def run_one(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dic
 def spawn(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dict:
     """Run one cell in a child process, so its peak RSS is the arm's alone."""
     cmd = [sys.executable, "-m", "bench.run", "--one", task, arm, str(seed), str(budget_s), str(epochs)]
+    began = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
     if proc.returncode != 0:
         return {"task": task, "arm": arm, "seed": seed, "error": err.strip().splitlines()[-1:] or ["?"]}
-    return json.loads(out.strip().splitlines()[-1])
+    row = json.loads(out.strip().splitlines()[-1])
+    row["process_s"] = time.monotonic() - began  # from process start to exit, loading included
+    return row
 
 
 def _peak_rss_mb() -> float:
@@ -70,13 +76,14 @@ def summarize(rows: list[dict]) -> list[dict]:
 
         acc, acc_sd = stat("accuracy")
         f1, f1_sd = stat("macro_f1")
-        wall, _ = stat("wall_s")
+        wall, _ = stat("process_s")
         mem, _ = stat("peak_rss_mb")
         epochs, _ = stat("epochs")
         trials, _ = stat("trials")
+        over = sum(1 for r in ok if r.get("over_budget"))
         out.append({"task": task, "arm": arm, "runs": len(ok), "errors": len(rs) - len(ok),
                     "accuracy": acc, "accuracy_sd": acc_sd, "macro_f1": f1, "macro_f1_sd": f1_sd,
-                    "wall_s": wall, "peak_rss_mb": mem, "epochs": epochs, "trials": trials})
+                    "wall_s": wall, "peak_rss_mb": mem, "epochs": epochs, "trials": trials, "over_budget": over})
     return out
 
 
@@ -84,13 +91,15 @@ def markdown(summary: list[dict], meta: dict, extras: dict) -> str:
     def f(v, fmt="{:.3f}"):
         return "–" if v is None else fmt.format(v)
 
-    lines = [f"Measured {meta['date']} on {meta['machine']} ({meta['seeds']} seed(s), budget {meta['budget_s']:.0f}s "
-             f"per arm, baseline {meta['epochs']} epochs).", "",
-             "| task | arm | test accuracy | macro-F1 | wall s | epochs | trials | peak MB |",
+    lines = [f"Measured {meta['date']} on {meta['machine']}, commit {meta['commit']} "
+             f"({meta['seeds']} seeds, budget {meta['budget_s']:.0f}s per arm, baseline {meta['epochs']} epochs; "
+             f"mean ± standard deviation over the seeds).", "",
+             "| task | arm | test accuracy | macro-F1 | process wall s | epochs | trials | peak MB |",
              "|---|---|---|---|---|---|---|---|"]
     for s in summary:
         sd = f" ± {s['accuracy_sd']:.3f}" if s["runs"] > 1 and s["accuracy_sd"] is not None else ""
         err = f" ({s['errors']} failed)" if s["errors"] else ""
+        err += f" ({s['over_budget']} over budget)" if s.get("over_budget") else ""
         lines.append(f"| {s['task']} | {s['arm']}{err} | {f(s['accuracy'])}{sd} | {f(s['macro_f1'])} | "
                      f"{f(s['wall_s'], '{:.0f}')} | {f(s['epochs'], '{:.0f}')} | {f(s['trials'], '{:.0f}')} | "
                      f"{f(s['peak_rss_mb'], '{:.0f}')} |")
@@ -128,6 +137,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
     p.add_argument("--no-extras", action="store_true", help="skip diagnosis/overhead/precision reports")
+    p.add_argument("--no-readme", action="store_true", help="do not replace the table in README.md")
     args = p.parse_args(argv)
 
     if args.one:
@@ -138,16 +148,18 @@ def main(argv=None) -> int:
         return 0
 
     if args.smoke:
-        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 30.0, 30, True
+        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 20.0, 30, True
     todo = args.tasks or task_list.ALL
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for task in todo:
         for seed in range(args.seeds):
-            for arm in ("baseline", "keras-tuner", "advisor"):
+            for arm in ARM_ORDER:
                 t0 = time.monotonic()
                 row = spawn(task, arm, seed, args.budget, args.epochs)
+                if arm != "baseline" and "process_s" in row:
+                    row["over_budget"] = row["process_s"] > OVER_BUDGET_SLACK[0] * args.budget + OVER_BUDGET_SLACK[1]
                 rows.append(row)
                 shown = row.get("error") or f"acc {row.get('accuracy')}"
                 print(f"{task:24s} {arm:12s} seed {seed}: {shown} ({time.monotonic() - t0:.0f}s)", flush=True)
@@ -156,7 +168,7 @@ def main(argv=None) -> int:
         from bench.extras import repair_rate
 
         extras["Repair rate on the broken models"] = repair_rate(rows)
-    meta = {"date": datetime.date.today().isoformat(),
+    meta = {"date": datetime.date.today().isoformat(), "commit": _commit(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
             "seeds": args.seeds, "budget_s": args.budget, "epochs": args.epochs}
     summary = summarize(rows)
@@ -165,7 +177,7 @@ def main(argv=None) -> int:
     table = markdown(summary, meta, extras)
     (out / "results.md").write_text(table)
     plot(summary, out / "accuracy.png")
-    if not args.smoke and not args.tasks:
+    if not args.smoke and not args.no_readme:
         readme = ROOT / "README.md"
         text = readme.read_text()
         if MARK_START in text and MARK_END in text:
@@ -173,6 +185,15 @@ def main(argv=None) -> int:
             readme.write_text(head + MARK_START + "\n" + table + MARK_END + rest.split(MARK_END, 1)[1])
     print(table)
     return 0 if all("error" not in r for r in rows) else 1
+
+
+def _commit() -> str:
+    """The commit measured, marked dirty when the tree had uncommitted changes."""
+    def git(*a):
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def _extras() -> dict:

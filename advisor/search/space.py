@@ -22,6 +22,7 @@ import dataclasses
 import math
 
 from recipes import Plan, registry
+from recipes.depth import is_plain_stack
 
 from advisor.rules.catalog import RECIPES
 from advisor.rules.repairs import repair_sequence
@@ -94,8 +95,8 @@ class SearchSpace:
             defaults[problem] = next((label for label, recipes in options.items()
                                       if all(r.name in names for r in recipes)), NONE)
         hidden = _hidden_kernel_layers(net)
-        widths = WIDTHS if hidden and "width" in registry.all_recipes() else ()
-        plain = _is_plain_stack(net) and "depth" in registry.all_recipes()
+        widths = WIDTHS if hidden else ()
+        plain = is_plain_stack(net)
         depths = DEPTHS if plain and ({"underfitting", "cannot_overfit_subset"} & set(problems)) else ()
         return cls(plan, groups, defaults, cls.lr_range_around(lr_centre), widths, depths)
 
@@ -216,16 +217,3 @@ def _hidden_kernel_layers(net) -> int:
 
     head = head_layers(net)
     return sum(1 for layer in net.layers if layer_kind(layer) in ("dense", "conv") and id(layer) not in head)
-
-
-def _is_plain_stack(net) -> bool:
-    """A chain of Dense layers (and weight-free layers): Depth can repeat its last block."""
-    import keras
-
-    if any(isinstance(layer, keras.layers.Conv2D) for layer in net.layers):
-        return False
-    try:
-        return all(len(getattr(node, "parent_nodes", []) or []) <= 1 for layer in net.layers
-                   for node in layer._inbound_nodes)
-    except AttributeError:
-        return isinstance(net, keras.Sequential)

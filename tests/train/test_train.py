@@ -57,8 +57,9 @@ def test_deep_sigmoid_mlp_is_repaired_far_above_the_unrepaired_model(tmp_path):
     result = train(dataset, case.build(dataset.info), out=tmp_path / "run", budget_s=120, tuner="none",
                    epochs=epochs, quiet=True)
     after = result.metrics["accuracy"]
-    kept = [a for a in result.attempts if a["kept"]]
-    assert any(a["problem"] == "vanishing_gradient" for a in kept), result.attempts
+    # The vanishing gradient's repair (the activation swap) is in the plan trained.
+    assert any(r["name"] == "activation" for r in result.plan["recipes"]), result.plan
+    assert any(t["hyperparameters"].get("repair/vanishing_gradient", "none") != "none" for t in result.trials[:1])
     assert after >= before + 0.3, (before, after)
     assert after >= 0.85
 
