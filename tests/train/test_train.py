@@ -21,6 +21,7 @@ def _complete(run_dir):
     assert json.loads((run_dir / "status.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_digits_reaches_95_percent_and_leaves_a_complete_run_folder(tmp_path):
     from recipes import Plan
 
@@ -37,6 +38,7 @@ def test_digits_reaches_95_percent_and_leaves_a_complete_run_folder(tmp_path):
         assert f["name"] in html
 
 
+@pytest.mark.slow
 def test_deep_sigmoid_mlp_is_repaired_far_above_the_unrepaired_model(tmp_path):
     import keras
 
@@ -98,6 +100,7 @@ def test_resume_after_kill_during_final_fit_finishes_the_run(tmp_path):
     assert epochs and epochs[0] > 1, epochs
 
 
+@pytest.mark.slow
 def test_same_seed_gives_same_plan_and_metrics(tmp_path):
     runs = [train("wine", out=tmp_path / f"run{i}", budget_s=60, tuner="random", trials=2, epochs=8, seed=3,
                   quiet=True) for i in range(2)]

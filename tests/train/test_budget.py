@@ -1,0 +1,69 @@
+"""`--budget` bounds the whole run: the final fit stops at its deadline, a budget
+too small to do anything is refused up front."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from advisor.budget import Budget
+from advisor.trainer import FitDeadline, train
+
+
+def _mlp():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_fit_deadline_stops_at_the_deadline_and_keeps_the_best_epoch():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(256, 4)).astype("float32"), rng.integers(0, 3, 256)
+    model = _mlp()
+    stop = FitDeadline(time.monotonic() + 1e9, monitor="val_accuracy")
+    model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[stop])
+    assert not stop.cut  # a far deadline changes nothing
+    # A deadline already passed: the fit ends after one batch and the best epoch's weights come back.
+    stop.deadline = time.monotonic() - 1
+    history = model.fit(x, y, validation_data=(x, y), epochs=50, verbose=0, callbacks=[stop])
+    assert stop.cut and len(history.history["loss"]) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), stop.best_weights))
+
+
+def test_budget_hands_out_deadlines_inside_itself():
+    now = [100.0]
+    budget = Budget(60.0, start=100.0, clock=lambda: now[0])
+    assert budget.fit_end < budget.end == 160.0
+    now[0] = 130.0
+    assert 130.0 < budget.deadline_after_share(0.5) < budget.fit_end
+    now[0] = 170.0
+    assert budget.expired() and budget.left() == 0.0
+
+
+@pytest.mark.slow
+def test_final_fit_cut_by_the_budget_leaves_a_complete_valid_run(tmp_path):
+    # 5,000 epochs cannot fit in 25 s: the final fit must end at the deadline.
+    result = train("iris", out=tmp_path / "run", budget_s=25, epochs=5000, tuner="none", quiet=True)
+    final = result.metrics["final_fit"]
+    assert final["cut_at_deadline"] and final["epochs_run"] < final["epochs_planned"] == 5000
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["status"] == "complete"
+    assert keras.models.load_model(tmp_path / "run" / "model.keras").predict(np.zeros((1, 4)), verbose=0).shape == (1, 3)
+    assert result.metrics["budget_s"] == 25 and result.metrics["wall_time_s"] > 0
+    assert "cut short by the budget" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_a_budget_too_small_is_refused_with_the_smallest_that_works(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run([sys.executable, "-m", "advisor.cli", "train", "iris", "--budget", "1s",
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--budget 1s is too small" in lines[0] and "give --budget" in lines[0], proc.stderr
+    needed = float(lines[0].split("give --budget ")[1].split("s")[0])
+    assert needed >= 15
+    assert not (tmp_path / "run").exists()
