@@ -2,7 +2,9 @@
 
 Every heavy import (TensorFlow, the loaders) happens inside a command, so
 `advisor --help` answers at once. Errors from bad input (`AdvisorError`,
-click usage errors) become one line ``error: ...`` on stderr and exit code 2.
+click usage errors) and from the disk (full, over quota, read-only, forbidden)
+become one line ``error: ...`` on stderr and exit code 2; Ctrl-C during `train`
+says how to continue, exit code 130.
 A command builds a plain report dict first and prints it second, so stages
 can be added to the report and `--json` shows everything.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import warnings
 
 import click
@@ -25,6 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's code for Ctrl-C
+# `--budget` counts from here (process start-up before it is a fraction of a second).
+STARTED_AT = time.monotonic()
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
 
@@ -71,8 +77,11 @@ class _OneLineErrors(click.Group):
             _fail(e.format_message() + hint)
         except (click.ClickException, AdvisorError) as e:
             _fail(e.format_message() if isinstance(e, click.ClickException) else str(e))
-        except click.Abort:
-            _fail("aborted")
+        except click.Abort as e:
+            _interrupted(e, args)
+        except Exception as e:  # a full disk, a quota, a read-only or forbidden folder: the user's to fix
+            if not _disk_error(e, own_process=args is None):
+                raise
         if standalone_mode:
             sys.exit(rv if isinstance(rv, int) else 0)
         return rv
@@ -81,6 +90,36 @@ class _OneLineErrors(click.Group):
 def _fail(message: str):
     click.echo(f"error: {' '.join(str(message).split())}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def _disk_error(err: Exception, own_process: bool) -> bool:
+    """A disk error (anywhere in err's chain) as one line, exit 2; False when err is not one."""
+    from advisor.run_safety import discard_partial, disk_error_message
+
+    message = disk_error_message(err)
+    if message is None:
+        return False
+    discard_partial(err)  # the half-written file, so that --resume can read the folder
+    if not own_process:  # an in-process caller (CliRunner)
+        _fail(message)
+    # HDF5 segfaults when the h5py objects of a file whose close failed are freed (at exit, with
+    # the exception): after the line, end the process without freeing anything.
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_BAD_INPUT)
+
+
+def _interrupted(abort: click.Abort, args) -> None:
+    """Ctrl-C: for `train`, the stage it stopped in and the command that continues (exit 130, as
+    shells report SIGINT); elsewhere a plain 'aborted'."""
+    argv = ["advisor", *(sys.argv[1:] if args is None else args)]
+    if not isinstance(abort.__cause__, KeyboardInterrupt) or argv[1:2] != ["train"]:
+        _fail("aborted")
+    from advisor.run_safety import interrupt_message
+
+    click.echo(interrupt_message(argv), err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_OneLineErrors)
@@ -239,7 +278,8 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
 @click.option("--budget", help="Wall-clock budget for the whole job: 90s, 15m, 1h (default 5m).")
 @click.option("--trials", type=click.IntRange(min=1), help="At most this many tuner trials.")
 @click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random", "none"]),
-              help="keras-tuner algorithm (default hyperband; bayesian with --tuner-role).")
+              help="Search: bayesian (default; first trials are the rule book's plan and your model "
+                   "unchanged), random (same space, no seeded trials), hyperband, or none (those two trials only).")
 @click.option("--tuner-role", type=click.Choice(["chief", "worker"]),
               help="Distributed tuning: the chief serves trials at KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT "
                    "and writes the run folder; workers run them (same DATA, --model and --seed).")
@@ -254,7 +294,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, trials, tuner, tuner_role,
           worker_timeout, epochs, out, resume, deterministic, quiet, as_json):
-    """Diagnose, plan, verify the repairs, tune with keras-tuner and train on DATA.
+    """Diagnose, search the repairs with keras-tuner and train on DATA.
 
     Leaves a run folder with model.keras, plan.json, findings.json,
     metrics.json, trials.json, TensorBoard logs and report.html.
@@ -282,7 +322,8 @@ def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, tri
         return
     result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
                        epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
-                       deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout)
+                       deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout,
+                       started_at=STARTED_AT)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},
@@ -329,6 +370,60 @@ def recipes(name):
     click.echo((cls.__doc__ or "").strip())
     click.echo("\nArguments (defaults): " + (", ".join(f"{k}={v!r}" for k, v in recipe.get_config().items()) or "none"))
     click.echo("Search space: " + (", ".join(f"{h.name} {h.get_config()}" for h in hp.space) or "nothing to tune"))
+
+
+@main.command("lr-find")
+@click.argument("data")
+@data_options
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default="lr_find.png", show_default=True,
+              help="Where to save the plot of loss against learning rate.")
+@click.option("--steps", type=click.IntRange(min=2), default=100, show_default=True,
+              help="Batches in the sweep (one learning rate each).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Batch size of the sweep; use the one you will train with.")
+@click.option("--json", "as_json", is_flag=True, help="Print the finding as JSON (and nothing else).")
+def lr_find_command(data, target, data_dir, task, seed, model_spec, plot_path, steps, batch_size, as_json):
+    """Suggest a learning rate for a model on DATA with the LR range test.
+
+    Trains a copy of the model (without --model, the modality's default) for
+    one batch per step while the learning rate grows from 1e-7 to 10, and
+    suggests the rate where the smoothed loss falls fastest. The model's
+    optimizer and loss are kept; only the learning rate is swept.
+    """
+    _check_writable_file(plot_path, "--plot")
+    _load_quietly(data)
+    from advisor.data import load
+
+    dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)  # bad data: fails before TF loads
+    import_tensorflow_quietly()
+    import keras
+
+    from advisor.diagnosis import resolve_model
+    from advisor.lr_find import lr_range_test, save_plot
+
+    keras.utils.set_random_seed(seed)  # before the model is built: same seed, same initial weights
+    net = resolve_model(model_spec, dataset.info)
+    finding = lr_range_test(net, dataset, steps=steps, batch_size=batch_size, seed=seed)
+    plot = os.path.abspath(save_plot(finding, plot_path))
+    if as_json:
+        report = {"dataset": dataset.info.name, "model": net.name,
+                  "optimizer": type(net.optimizer).__name__, "plot": plot, **finding.to_dict()}
+        click.echo(json.dumps(report, indent=2))
+        return
+    last = f"lr {finding.lrs[-1]:.2g}" if finding.lrs else "the first step"
+    click.echo(f"model      {net.name}, optimizer {type(net.optimizer).__name__}, batch {batch_size}: "
+               f"{len(finding.lrs)} of {steps} steps, ended ({finding.stop_reason}) at {last}, "
+               f"{finding.seconds:.1f}s")
+    if finding.suggestion is None:
+        click.echo("suggested  none: the loss did not fall during the sweep (see the plot; "
+                   "'advisor diagnose' may say why)")
+    else:
+        click.echo(f"suggested  learning rate {finding.suggestion:.2g} (steepest fall of the smoothed loss)")
+    if finding.valley is not None:
+        click.echo(f"valley     {finding.valley:.2g} (fastai's valley suggestion)")
+    if finding.min_loss_lr is not None:
+        click.echo(f"lowest     loss at lr {finding.min_loss_lr:.2g}: stay well below it")
+    click.echo(f"plot       {plot}")
 
 
 if __name__ == "__main__":

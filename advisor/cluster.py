@@ -62,9 +62,8 @@ def distributed(plan, hosts: int):
     learning rate the plan was tuned for) is the single-host one."""
     from recipes import BatchSize, MultiWorker, Plan
 
-    per_host = max(1, plan.setup.batch_size // hosts)
     kept = [r for r in plan.recipes if r.slot != "strategy" and r.name != "batch_size"]
-    return Plan(kept + [BatchSize(per_host), MultiWorker()])
+    return Plan(kept + [BatchSize(plan.setup.batch_size), MultiWorker()])  # global: the strategy splits it
 
 
 def _config() -> dict | None:

@@ -9,11 +9,12 @@ from recipes.registry import register
 
 @register
 class Mirrored(Recipe):
-    """Replicate the model on several devices of this machine; the global batch grows with them.
+    """Replicate the model on several devices of this machine; each takes a share of the batch.
 
     When to use: several GPUs on one host (S1). Each device holds a full copy
-    of the model (memory is replicated, not saved); `plan.batch_size` is the
-    BatchSize times the number of replicas.
+    of the model (memory is replicated, not saved). The BatchSize is the global
+    batch, split over the replicas: give BatchSize(32 * replicas) to keep 32 per
+    device (the rule book does).
 
     Args:
         devices: device names such as ["/gpu:0", "/gpu:1"]; None uses all GPUs

@@ -89,9 +89,10 @@ class Plan:
 
     @property
     def batch_size(self) -> int:
-        """Global batch size: the BatchSize recipe's (default 32) times the strategy's replicas."""
-        replicas = self.strategy.num_replicas_in_sync if self.strategy is not None else 1
-        return self.setup.batch_size * replicas
+        """Global batch size: the BatchSize recipe's (default 32). A strategy splits it
+        over its replicas; to keep 32 per device on N devices, BatchSize(32 * N), as
+        the rule book's `multiple_gpus` rule does (multiplying here too made it 32 * N * N)."""
+        return self.setup.batch_size
 
     # -- applying it --------------------------------------------------------------
     def build(self, model, train=None, *, epochs=None, loss=None, metrics=None):

@@ -17,7 +17,7 @@ TIMEOUT_S = 240  # generous: the machine is shared; a hung collective must still
 
 def check_fit(result, replicas):
     assert result["replicas"] == replicas
-    assert result["batch_size"] == 8 * replicas  # BatchSize is per replica
+    assert result["batch_size"] == 16  # BatchSize is the global batch: 8 per replica
     for name, model in result["models"].items():
         assert np.all(np.isfinite(model["loss"])) and len(model["loss"]) == 2, name
         assert model["steps"] == 2 * 3  # 48 samples / global batch 16 = 3 steps, 2 epochs
@@ -32,6 +32,20 @@ def test_mirrored_fits_on_two_logical_cpus(tmp_path):
     result = json.loads(out.read_text())
     check_fit(result, replicas=2)
     assert all(m["variable"] == "MirroredVariable" for m in result["models"].values())
+
+
+def test_rule_book_plan_for_two_devices_keeps_32_per_replica(tmp_path):
+    """The multiple_gpus rule asks BatchSize(32 x replicas); the plan must not multiply again."""
+    out = tmp_path / "rule_book.json"
+    done = subprocess.run([sys.executable, JOB, "rule_book", str(out)], env=subprocess_env(),
+                          cwd=Path(JOB).parent, capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert {"mirrored", "batch_size"} <= set(result["recipes"])
+    assert result["replicas"] == 2
+    assert result["batch_size"] == 32 * 2  # global 32 x N, not 32 x N x N
+    assert result["per_replica"] == [32, 32]
+    assert result["steps"] == 128 // 64
 
 
 @pytest.mark.slow

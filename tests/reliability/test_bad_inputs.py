@@ -7,6 +7,7 @@ Each case is cheap because validation happens before training: a case that
 reached the probe or the tuner would blow the file's time budget.
 """
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
+from advisor.data import load
+from advisor.tune_cluster import fingerprint
 
 MODULE = "advisor_bad_models"  # the module:function specs below import it from the fixture folder
 
@@ -118,6 +121,10 @@ CASES = [
     ("resume-not-a-run", ["train", "{d}/tiny.npz", "--resume", "--out", "{d}/not_a_run"], "not an advisor run"),
     ("resume-missing-folder", ["train", "{d}/tiny.npz", "--resume", "--out", "{d}/never_made"],
      "not an advisor run"),
+    ("resume-other-data", ["train", "{d}/tiny.npz", "--resume", "--out", "{d}/digits_run"],
+     "was run on other data (digits, now tiny.npz)"),
+    ("resume-other-model", ["train", "{d}/tiny.npz", "--resume", "--out", "{d}/cnn1d_run"],
+     "was run with another model (cnn1d of 1,234 parameters, now the default model of"),
     ("probe-epochs-zero", ["diagnose", "{d}/tiny.npz", "--probe-epochs", "0"], "'--probe-epochs'"),
     ("probe-seconds-zero", ["diagnose", "{d}/tiny.npz", "--probe-seconds", "0"], "'--probe-seconds'"),
     ("no-probe-with-model", ["diagnose", "{d}/tiny.npz", "--no-probe", "--model", "mlp"], "drop --model/--save-plan"),
@@ -155,6 +162,15 @@ class Doubler(keras.layers.Layer):
 
     def call(self, x):
         return x * 2
+
+
+def _finished_run(path, **inputs):
+    """A complete run folder whose inputs.json names other inputs than the cases give."""
+    path.mkdir()
+    (path / "status.json").write_text(json.dumps({"status": "complete"}))
+    recorded = {"data": {"name": "tiny.npz", "fingerprint": "x"}, "model": {"name": "the default model",
+                "parameters": 1, "fingerprint": "x"}, "plan": None, "seed": 0, "epochs": 30, "tuner": "bayesian"}
+    (path / "inputs.json").write_text(json.dumps(dict(recorded, **inputs)))
 
 
 def _plan(recipes) -> str:
@@ -223,6 +239,9 @@ def folder(tmp_path_factory):
     (d / "a_file").write_text("a regular file, not a folder")
     (d / "not_a_run").mkdir()
     (d / "not_a_run" / "notes.txt").write_text("someone else's folder")
+    _finished_run(d / "digits_run", data={"name": "digits", "fingerprint": "0123456789abcdef"})
+    _finished_run(d / "cnn1d_run", model={"name": "cnn1d", "parameters": 1234, "fingerprint": "0123456789abcdef"},
+                  data={"name": "tiny.npz", "fingerprint": fingerprint(load(str(d / "tiny.npz")))})
 
     (d / "plan_bad_json.json").write_text('{"format": "advisor-plan", "version": 1, "recipes": [')
     (d / "plan_list.json").write_text("[]")
@@ -308,6 +327,7 @@ def _check_refused(folder, tmp_path, monkeypatch, case_id, args, expected):
     monkeypatch.chdir(tmp_path)  # where a default run folder (runs/...) would appear
     args = [a.format(d=folder) for a in args]
     before = sorted(p.name for p in folder.iterdir())
+    runs_before = sorted(folder.glob("**/status.json"))  # the finished runs the resume cases point at
     code, stdout, stderr = _run(args, tmp_path, case_id in REAL_PROCESS)
 
     assert code == 2, stdout + stderr
@@ -319,4 +339,21 @@ def _check_refused(folder, tmp_path, monkeypatch, case_id, args, expected):
     # Found before any work: no run folder (default or --out), nothing new beside the inputs.
     assert list(tmp_path.iterdir()) == []
     assert sorted(p.name for p in folder.iterdir()) == before
-    assert not list(folder.glob("**/status.json"))
+    assert sorted(folder.glob("**/status.json")) == runs_before
+
+
+def test_run_folder_in_use_is_one_line_and_exit_2(folder, tmp_path, monkeypatch):
+    """Another process writes the run folder: refused, naming it, and nothing in the folder touched."""
+    busy = folder / "busy_run"
+    code = (f"from advisor.run_folder import RunFolder; r = RunFolder({str(busy)!r}); print('ready', flush=True); "
+            "import time; time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        _check_refused(folder, tmp_path, monkeypatch, "run-folder-in-use", ["train", "{d}/tiny.npz", "--out", str(busy)],
+                       f"run folder {busy} is in use by process {holder.pid} (advisor train); wait for it")
+        assert sorted(p.name for p in busy.iterdir()) == [".lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+        shutil.rmtree(busy)

@@ -51,7 +51,7 @@ def test_two_workers_train_like_one_process(tmp_path, free_ports):
     assert "the chief writes the run folder" in errs[1] and f"{multi['accuracy']:.4f}" in errs[1]
     used = Plan.load(str(tmp_path / "multi" / "plan.json"))
     assert [r.name for r in used.recipes] == ["adam", "batch_size", "multi_worker"]
-    assert used.setup.batch_size == 16  # 2 hosts x 16 = the single-host batch of 32
+    assert used.setup.batch_size == 32  # the single-host batch, as the global batch: 16 per host
     model = keras.models.load_model(tmp_path / "multi" / "model.keras", safe_mode=True)
     assert model.output_shape == (None, 10)
 
