@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
+from advisor.run_safety import fatal_if_disk_error
 from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
 from advisor.search.space import SearchSpace
 from advisor.tf_memory import custom_gradients, forget_custom_gradients
@@ -179,17 +180,34 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
             say(f"trial {count[0]} done" + (f", {objective.name} {shown:.4f}" if shown is not None else ""))
 
     class _Tuner(kt.Tuner):
+        def run_trial(self, trial, *args, **kwargs):
+            try:
+                return super().run_trial(trial, *args, **kwargs)
+            except Exception as err:
+                fatal_if_disk_error(err, trial.trial_id)
+                raise
+
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
             # After the trial's pace is known (SearchHyperModel.fit has returned).
             oracle.deadline = _search_end(hm, start, deadline, final_epochs)
 
-    t = _Tuner(oracle=oracle, hypermodel=hm, directory=str(directory), project_name="search",
-               overwrite=not resume)
-    t.search(epochs=epochs, callbacks=[_Said()], verbose=0)
+    try:
+        t = _Tuner(oracle=oracle, hypermodel=hm, directory=str(directory), project_name="search",
+                   overwrite=not resume)
+    except ValueError:  # a trial file a full disk or a kill cut short: search again from scratch
+        say("the interrupted search's files are unreadable: starting the search over")
+        oracle = type(oracle)(**({"max_epochs": epochs, "factor": 3} if tuner == "hyperband" else {"max_trials": limit}),
+                              **common)
+        t = _Tuner(oracle=oracle, hypermodel=hm, directory=str(directory), project_name="search", overwrite=True)
+    try:
+        t.search(epochs=epochs, callbacks=[_Said()], verbose=0)
+    except RuntimeError as err:  # keras-tuner gives up after consecutive failed trials
+        say(f"search ended early: {str(err).splitlines()[0]}")
     rows = _trials(t)
     best_trial = next((r for r in rows if r["score"] is not None), None)
-    values = best_trial["hyperparameters"] if best_trial else space.rulebook_values(kt.HyperParameters())
+    # No trial finished (every build failed, or no time): the model as given is the safe choice.
+    values = best_trial["hyperparameters"] if best_trial else space.unchanged_values(kt.HyperParameters())
     best_hp = kt.HyperParameters()
     space.declare(best_hp)
     best_hp.values.update({k: v for k, v in values.items() if not k.startswith("tuner/")})
