@@ -1,4 +1,4 @@
-"""BatchSize: the per-replica batch size `plan.transform` batches with."""
+"""BatchSize: the global batch size `plan.transform` batches with."""
 from __future__ import annotations
 
 from recipes.base import Recipe, check_number
@@ -9,14 +9,14 @@ CHOICES = [16, 32, 64, 128, 256]
 
 @register
 class BatchSize(Recipe):
-    """Set the batch size (per replica; `plan.batch_size` multiplies by the strategy's replicas).
+    """Set the global batch size (a distribution strategy splits it across its replicas).
 
     When to use: oscillating loss -> larger batches give steadier gradients
     (AUTOTRAINER: batch x 2); large data -> as large as memory allows (S2,
     Tuning Playbook). Changing it means re-tuning the learning rate.
 
     Args:
-        size: samples per batch and replica (integer >= 1).
+        size: samples per batch, all replicas together (integer >= 1).
 
     Example:
         >>> from recipes import BatchSize, Plan

@@ -97,7 +97,7 @@ class TrainingSetup:
     fit_options: tuple = ()  # (y_train ndarray) -> dict of extra model.fit kwargs
     sample_transforms: tuple = ()  # tf.data.Dataset -> Dataset on the unbatched training stream
     batch_transforms: tuple = ()  # tf.data.Dataset -> Dataset on the batched training stream
-    batch_size: int = 32  # per replica
+    batch_size: int = 32  # global: a strategy splits it across replicas
 
     def replace(self, **changes) -> "TrainingSetup":
         """A copy with some fields changed."""
