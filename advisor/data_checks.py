@@ -1,7 +1,7 @@
 """`data_findings(profile) -> list[Finding]`: what is wrong with the data, with the numbers.
 
 Thresholds are named constants with the source of their number
-(KNOWLEDGE.md section 3; "ours" marks a project choice where the sources give
+(docs/references.md#knowledge-3; "ours" marks a project choice where the sources give
 no number). Override any of them per call: ``data_findings(p, {"few_samples_per_class": 50})``.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Detectors: turn a probe's `TrainingTrace` into training `Finding`s.
 
 When to use: after `advisor.probe.run_probe`; `detect(trace)` returns the
-findings of KNOWLEDGE.md §1-2 (source "training"), each with the numbers and
+findings of docs/references.md#knowledge-1 and #knowledge-2 (source "training"), each with the numbers and
 the layer in its evidence, compared against `advisor.thresholds` (overridable:
 `detect(trace, thresholds={"dying_relu_share": 0.6})`).
 

@@ -19,9 +19,9 @@ from advisor.errors import AdvisorError
 from advisor.findings import Finding
 
 # float16 tensor cores (and loss-scaled mixed_float16 speedups) start at
-# compute capability 7.0 (Volta) [KNOWLEDGE.md section 6, S1].
+# compute capability 7.0 (Volta) [docs/references.md#knowledge-6].
 GPU_FP16_MIN_COMPUTE_CAPABILITY = (7, 0)
-# CPU flags that make bfloat16 matmuls fast in oneDNN [KNOWLEDGE.md section 6].
+# CPU flags that make bfloat16 matmuls fast in oneDNN [docs/references.md#knowledge-6].
 CPU_BF16_FLAGS = ("amx_bf16", "amx_tile", "avx512_bf16")
 # Device nodes whose presence means TensorFlow might see an accelerator.
 _ACCELERATOR_NODES = ("/dev/nvidia[0-9]*", "/dev/kfd")

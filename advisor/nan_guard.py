@@ -1,6 +1,6 @@
 """Recover from NaN mid-training: stop the bad run, roll back to the last good
 epoch's weights, apply the stabilizing recipes (LR / 10 and gradient clipping,
-KNOWLEDGE.md section 1 "divergence") and continue from there.
+docs/references.md#knowledge-1 "divergence") and continue from there.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Named thresholds the model inspection and the probe detectors compare against.
 
-Every number cites where it comes from (see /work/shared/KNOWLEDGE.md):
+Every number cites where it comes from (see docs/references.md):
 [AT] AUTOTRAINER (ICSE'21), [DD] DeepDiagnosis (ICSE'22), [UM] UMLAUT (CHI'21),
 [TDC] TheDeepChecker (TOSEM'22), [PB] Google's Deep Learning Tuning Playbook.
 Where a published number assumes a long training run and our probe lasts only

@@ -43,7 +43,7 @@ class MixedPrecision(Recipe):
     """Run hidden layers in 16-bit floats, keeping variables and the output layer in float32.
 
     When to use: large data or slow epochs on hardware with fast 16-bit math
-    (KNOWLEDGE: 2.05x per epoch for a small conv net on an AMX CPU). float16
+    (docs/references.md#knowledge-6: 1.5-1.6x per epoch for a small conv net on an AVX512-BF16 CPU without AMX). float16
     gets loss scaling (`LossScaleOptimizer`); the output head stays float32.
 
     The policy is set on each rebuilt layer, NOT through

@@ -1,4 +1,4 @@
-"""Rules reading the learning curves: over/underfitting, plateaus, oscillation, divergence (KNOWLEDGE.md 1)."""
+"""Rules reading the learning curves: over/underfitting, plateaus, oscillation, divergence (docs/references.md#knowledge-1)."""
 from __future__ import annotations
 
 from advisor.rules import helpers as H

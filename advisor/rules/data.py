@@ -1,4 +1,4 @@
-"""Rules about the data: hygiene, balance, scale, size, sparsity (KNOWLEDGE.md 3)."""
+"""Rules about the data: hygiene, balance, scale, size, sparsity (docs/references.md#knowledge-3)."""
 from __future__ import annotations
 
 from advisor.rules import helpers as H

@@ -1,4 +1,4 @@
-"""Rules reading gradients, activations and weight updates from the probe (KNOWLEDGE.md 2)."""
+"""Rules reading gradients, activations and weight updates from the probe (docs/references.md#knowledge-2)."""
 from __future__ import annotations
 
 from advisor.rules import helpers as H

@@ -1,4 +1,4 @@
-"""Rules about the machine: mixed precision by measurement, multi-device strategies (KNOWLEDGE.md 6)."""
+"""Rules about the machine: mixed precision by measurement, multi-device strategies (docs/references.md#knowledge-6)."""
 from __future__ import annotations
 
 from advisor.rules import helpers as H

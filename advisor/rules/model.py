@@ -1,4 +1,4 @@
-"""Rules about the model itself, from static inspection (KNOWLEDGE.md 4)."""
+"""Rules about the model itself, from static inspection (docs/references.md#knowledge-4)."""
 from __future__ import annotations
 
 from advisor.rules import helpers as H

@@ -2,7 +2,7 @@
 
 The orders are AUTOTRAINER's [AT], which repaired 97.8% of 316 problems by
 applying one repair, re-training, and keeping it only if the symptom went
-away (KNOWLEDGE.md 8). Problems AT does not cover follow KNOWLEDGE.md 1-2.
+away (docs/references.md#knowledge-8). Problems AT does not cover follow docs/references.md#knowledge-1 and #knowledge-2.
 One step is a list of (recipe, config) pairs applied together. A model with
 exponential, softplus or activation-free hidden layers has its divergence and
 exploding gradients repaired by swapping those to ReLU first.
@@ -61,7 +61,7 @@ def _sequences(facts) -> dict[str, list[Step]]:
         "saturated_activations": [_relu("saturating"), [("batch_norm", {})]],
         "divergence": [*unbounded, lr_down + clip, [("warmup_cosine", {"warmup": T.DIVERGENCE_WARMUP_FRACTION})],
                        [("batch_norm", {})]],
-        # KNOWLEDGE.md 1 lists a bigger model first; deeper plain stacks are the search's to try.
+        # docs/references.md#knowledge-1 lists a bigger model first; deeper plain stacks are the search's to try.
         "underfitting": [*wider, [H.lr_move(facts, T.UNDERFIT_LR_FACTOR)[:2]], [("batch_norm", {})],
                          [("one_cycle", {})]],
         "overfitting": [[("dropout", {"rate": T.DROPOUT_RATE})], [("l2", {"strength": T.L2_STRENGTH})],

@@ -1,6 +1,6 @@
 """The numbers rules put into recipe configs and compare facts against.
 
-Each names its source (KNOWLEDGE.md tags: [AT] AUTOTRAINER, [DD] DeepDiagnosis,
+Each names its source (tags defined in docs/references.md: [AT] AUTOTRAINER, [DD] DeepDiagnosis,
 [UM] UMLAUT, [TDC] TheDeepChecker, [PB] Tuning Playbook, [FA] fastai, [S0]-[S4]
 the seed notes). "Project choice" marks numbers no source gives; the comment
 says why. Detection thresholds live with the detectors (advisor/thresholds.py);
@@ -33,7 +33,7 @@ SGD_MOMENTUM = 0.9            # [AT] SGD+momentum repair; [S4]
 ADAMW_WEIGHT_DECAY = 0.01     # [FA] fastai's default weight decay
 PLATEAU_FACTOR = 0.2          # [AT] ReduceLROnPlateau(factor=0.2, ...)
 PLATEAU_PATIENCE = 5          # [AT] ... patience=5)
-WARMUP_FRACTION = 0.05        # [PB] warm-up, DESIGN.md's WarmupCosine(warmup=0.05)
+WARMUP_FRACTION = 0.05        # [PB] warm-up, the example plan's WarmupCosine(warmup=0.05), docs/references.md#design-example-plan
 # Project choice: a diverging start gets twice the default warm-up [PB].
 DIVERGENCE_WARMUP_FRACTION = 0.1
 STEP_DECAY_FACTOR = 0.1       # [S1] StepLR(step_size, gamma=0.1)
@@ -44,7 +44,7 @@ CLIP_VALUE = 10.0             # [AT] gradient clipping, clipvalue ≈ 10
 # --- Regularization -----------------------------------------------------------
 MAX_DROPOUT_RATE = 0.5        # [UM] dropout above 0.5 is suspicious
 DROPOUT_RATE = 0.3            # project choice: a middle value under [UM]'s 0.5 ceiling
-L2_STRENGTH = 1e-4            # DESIGN.md's L2(1e-4), the Keras examples' usual value
+L2_STRENGTH = 1e-4            # the example plan's L2(1e-4), docs/references.md#design-example-plan, the Keras examples' usual value
 L1_STRENGTH = 1e-5            # project choice: L1 zeroes weights by itself; 10x weaker than L2
 LABEL_SMOOTHING = 0.1         # [PB]; Szegedy et al. 2016 (Inception-v3)
 NOISE_STD = 0.1               # [AT] GaussianNoise(0.1)

@@ -9,7 +9,7 @@ from advisor.precision_timing import MIXED_PRECISION_MIN_SPEEDUP, time_policies
 
 
 def small_cnn():
-    """Built under the current global policy; the output stays float32 (KNOWLEDGE.md 6)."""
+    """Built under the current global policy; the output stays float32 (docs/references.md#knowledge-6)."""
     model = keras.Sequential([
         keras.Input((28, 28, 1)),
         keras.layers.Conv2D(32, 3, activation="relu"),
@@ -46,7 +46,7 @@ def test_times_float32_and_the_cpus_mixed_policy_and_restores_the_global_policy(
         mixed = expected[1]
         assert result["speedup"] == pytest.approx(result["times"]["float32"] / result["times"][mixed])
         assert (result["faster"] == mixed) == (result["speedup"] >= MIXED_PRECISION_MIN_SPEEDUP)
-        # KNOWLEDGE.md 6: bf16 measured ~2x faster for a small conv net on these CPUs.
+        # docs/references.md#knowledge-6: bf16 measured 1.5-1.6x faster for a small conv net on these CPUs.
         assert result["faster"] == "mixed_bfloat16", result
 
 
