@@ -1,7 +1,7 @@
 """Static model inspection: what the model is, and what is wrong with it before training.
 
 When to use: `inspect_model` gives the `ModelProfile` the rule engine reads;
-`model_findings` turns it into `Finding`s (source "model") per KNOWLEDGE.md §4.
+`model_findings` turns it into `Finding`s (source "model") per docs/references.md#knowledge-4.
 No training and no data beyond `DatasetInfo`.
 
 Example:
@@ -222,6 +222,11 @@ def _output_pairing(p: ModelProfile, vals: dict) -> list[Finding]:
     elif out in ("softmax", "sigmoid") and p.from_logits:
         why = (f"{out} output with {loss}(from_logits=True): probabilities are treated as logits; "
                f"set from_logits=False [UM]")
+    elif out not in (None, "linear", "softmax", "sigmoid") and loss in MULTI_CE | BINARY_CE and not p.from_logits:
+        # relu, tanh, log_softmax ... heads give a cross-entropy no probabilities (negative or
+        # unnormalized outputs): the loss clips them and training stalls at chance.
+        why = (f"{out} output with {loss}: cross-entropy needs probabilities, use "
+               f"{'softmax' if loss in MULTI_CE else 'sigmoid'} [UM]")
     else:
         return []
     return [_finding("loss_output_mismatch", "high", why, **vals)]

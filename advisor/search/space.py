@@ -22,6 +22,7 @@ import dataclasses
 import math
 
 from recipes import Plan, registry
+from recipes.activation import HE_ACTIVATIONS
 from recipes.depth import is_plain_stack
 
 from advisor.rules.catalog import RECIPES
@@ -41,6 +42,8 @@ STRENGTHS = ("dropout", "l2", "l1", "image_augment", "tabular_noise", "label_smo
 # default option, the family's others are the alternatives.
 FAMILIES = {"class_imbalance": ("class_weights", "oversample", "focal_loss")}
 LR_SPAN = 10.0  # the LR factor searches [centre / 10, centre * 10]
+# Hidden activations that train well with the matching initializer (S3, S4).
+WELL_BEHAVED = HE_ACTIVATIONS + ("selu", "tanh")
 
 
 def _label(step) -> str:
@@ -89,6 +92,15 @@ class SearchSpace:
                 groups[problem] = options
         if ("small_data" in problems or "overfitting" in problems) and "overfitting" not in groups:
             groups["regularize"] = {n: (registry.get(n)(),) for n in ("dropout", "l2")}
+        hidden_acts = set(getattr(facts, "hidden_activations", None) or ())
+        if hidden_acts - set(WELL_BEHAVED):
+            # An activation outside the well-behaved ones (shrinks, exponential, linear
+            # stacks, hidden softmax...) is a suspect whatever the probe named.
+            groups["hidden_activation"] = {f"activation:{to}": (registry.get("activation")(to=to, swap="all"),)
+                                           for to in ("relu", "selu")}
+        if {"zero_init", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
+                "unchanged_weights", "dying_relu"} & set(problems):
+            groups["initializer"] = {"initializer:auto": (registry.get("initializer")(kind="auto"),)}
         defaults = {}
         for problem, options in groups.items():
             # The rule book's choice: the first alternative all of whose recipes it planned.
