@@ -5,7 +5,8 @@ import pytest
 from advisor import faults
 
 # The softmax-bce case is Keras' own "softmax over one unit" mistake; it warns.
-pytestmark = pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
+# The module fixture probes every fault case (~60 s): slow, though it still runs in CI.
+pytestmark = [pytest.mark.filterwarnings("ignore:You are using a softmax over axis"), pytest.mark.slow]
 TRAINING_FINDINGS = ["overfitting", "underfitting", "good_fit", "slow_convergence", "oscillating_loss",
                      "divergence", "wrong_initial_loss", "vanishing_gradient", "exploding_gradient", "dying_relu",
                      "saturated_activations", "update_ratio_out_of_range", "unchanged_weights",
