@@ -15,6 +15,7 @@ import time
 # best plan about a third of it to reach the trial's accuracy again).
 PROBE_SHARE = 0.15  # of the whole budget: the probe's cap
 LR_FIND_SHARE = 0.05  # of what is left after diagnosis
+LR_FIND_MIN_BUDGET_S = 90.0  # below this the LR range test would cost a search trial
 # Of what is left after the LR range test, for tuning a given plan (the
 # diagnosis-seeded search sets its own end from the pace of its trials).
 SEARCH_SHARE = 0.62

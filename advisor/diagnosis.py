@@ -202,7 +202,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
 
     hardware = detect_hardware()
     precision = None
-    if measure_precision and probe and hardware.mixed_policies():
+    if measure_precision and probe and hardware.mixed_policies() and _has_conv(net):
         say("precision", "timing float32 against mixed precision")
         precision = _time_precision(net, dataset)
 
@@ -211,6 +211,14 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     decision = decide(facts)
     return Report(dataset.info, data_profile, model_profile, trace, hardware, precision,
                   findings, decision, facts)
+
+
+def _has_conv(net) -> bool:
+    """Mixed precision pays off for convolutions on this kind of CPU (docs/references.md#knowledge-6);
+    timing it for a model without any costs seconds of a small budget for nothing."""
+    from recipes.rebuild import CONV_LAYERS
+
+    return any(isinstance(layer, CONV_LAYERS) for layer in net.layers)
 
 
 def _time_precision(net, dataset) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import keras
 
-from advisor.budget import LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
+from advisor.budget import LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
 from advisor.errors import AdvisorError
 from advisor.progress import Progress
 from advisor import run_safety
@@ -262,10 +262,12 @@ def _check_budget(budget: Budget, net, dataset) -> None:
 
 def _centred(space, net, dataset, budget: Budget, seed: int, progress):
     """The space with its learning-rate factor centred by the LR range test
-    (run on the rule book's plan), when there is time for one."""
-    try:
-        from advisor.lr_find import lr_range_test
-    except ImportError:
+    (run on the rule book's plan), when the budget has room for one: building
+    and tracing the sweep's model costs 5-8 s here, a trial's worth of a
+    one-minute budget."""
+    from advisor.lr_find import lr_range_test
+
+    if budget.total_s < LR_FIND_MIN_BUDGET_S:
         return space
     deadline = budget.deadline_after_share(LR_FIND_SHARE)
     model = space.plan.build(net, train=dataset.arrays["train"])

@@ -189,8 +189,10 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
 
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
-            # After the trial's pace is known (SearchHyperModel.fit has returned).
-            oracle.deadline = _search_end(hm, start, deadline, final_epochs)
+            # After the trial's pace is known (SearchHyperModel.fit has returned); the
+            # seeded trials always run, so the result is never worse than unchanged.
+            if oracle.seeded_done >= len(oracle.seeded):
+                oracle.deadline = _search_end(hm, start, deadline, final_epochs)
 
     try:
         t = _Tuner(oracle=oracle, hypermodel=hm, directory=str(directory), project_name="search",
