@@ -253,6 +253,9 @@ def _version(pkg: str) -> str | None:
         return None
 
 
+PUBLISHED = ROOT / "docs" / "bench"  # git-tracked, unlike bench/results
+
+
 def update_readme(line: str, table: Path, readme: Path = ROOT / "README.md") -> bool:
     """Replace the text between the generated markers with the summary and a link to the table."""
     text = readme.read_text()
@@ -392,8 +395,11 @@ def main(argv=None) -> int:
     (out / "results.json").write_text(json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=2))
     table = out / "results.md"
     table.write_text(markdown(rows, summary, meta))
-    if args.readme:
-        update_readme(summary["line"], table)
+    if args.readme:  # the README's figures, with their table and setups kept in the repository
+        PUBLISHED.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(table, PUBLISHED / "generated-bugs.md")
+        shutil.copyfile(out / "setups.json", PUBLISHED / "generated-setups.json")
+        update_readme(summary["line"], PUBLISHED / "generated-bugs.md")
     failed = sum(summary["errors"].values())
     if failed:
         print(f"{failed} arm(s) failed; see {table}", flush=True)

@@ -133,6 +133,10 @@ def main(argv=None) -> int:
     p.add_argument("--smoke", action="store_true", help="one tiny task, short budget (CI)")
     p.add_argument("--tasks", nargs="*", help=f"default: {' '.join(task_list.ALL)}")
     p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed+seeds-1")
+    p.add_argument("--merge", action="store_true",
+                   help="add these rows to OUT/results.json (same commit) instead of starting a new table; "
+                        "for a third seed where two arms are close")
     p.add_argument("--budget", type=float, default=120.0, help="seconds per arm")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -152,9 +156,13 @@ def main(argv=None) -> int:
     todo = args.tasks or task_list.ALL
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, earlier = [], {}
+    if args.merge:
+        earlier = json.loads((out / "results.json").read_text())
+        rows = [r for r in earlier["rows"] if not (r["task"] in todo and
+                                                    args.first_seed <= r["seed"] < args.first_seed + args.seeds)]
     for task in todo:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in ARM_ORDER:
                 t0 = time.monotonic()
                 row = spawn(task, arm, seed, args.budget, args.epochs)
@@ -163,14 +171,16 @@ def main(argv=None) -> int:
                 rows.append(row)
                 shown = row.get("error") or f"acc {row.get('accuracy')}"
                 print(f"{task:24s} {arm:12s} seed {seed}: {shown} ({time.monotonic() - t0:.0f}s)", flush=True)
-    extras = {} if args.no_extras else _extras()
+    extras = earlier.get("extras", {}) if args.merge else ({} if args.no_extras else _extras())
     if any(t.startswith("fault:") for t in todo):
         from bench.extras import repair_rate
 
         extras["Repair rate on the broken models"] = repair_rate(rows)
     meta = {"date": datetime.date.today().isoformat(), "commit": _commit(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
-            "seeds": args.seeds, "budget_s": args.budget, "epochs": args.epochs}
+            "seeds": _seed_counts(rows), "budget_s": args.budget, "epochs": args.epochs}
+    if args.merge and earlier["meta"].get("commit") != meta["commit"]:
+        meta["commit"] = f"{earlier['meta']['commit']} (seeds added on {meta['commit']})"
     summary = summarize(rows)
     (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows, "summary": summary,
                                                  "extras": extras}, indent=2))
@@ -185,6 +195,15 @@ def main(argv=None) -> int:
             readme.write_text(head + MARK_START + "\n" + table + MARK_END + rest.split(MARK_END, 1)[1])
     print(table)
     return 0 if all("error" not in r for r in rows) else 1
+
+
+def _seed_counts(rows) -> str:
+    """"2" or, when tasks differ, "2-3" seeds per task."""
+    per_task = {}
+    for r in rows:
+        per_task.setdefault(r["task"], set()).add(r["seed"])
+    counts = sorted({len(v) for v in per_task.values()}) or [0]
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
 
 
 def _commit() -> str:
