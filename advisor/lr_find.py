@@ -251,15 +251,11 @@ def _clone(model, info, lr):
     rate set to `lr`, fresh state). Only the loss is compiled: metrics would cost
     time and the sweep reads the loss alone."""
     from advisor.models import default_loss
+    from advisor.probe import copy_with_weights
 
     if not isinstance(model, keras.Model):
         raise AdvisorError(f"model must be a keras.Model, got {type(model).__name__}")
-    try:
-        clone = keras.models.clone_model(model)
-    except (NotImplementedError, TypeError, ValueError) as err:  # subclassed model without get_config
-        raise AdvisorError(f"cannot copy the model for the LR range test ({str(err).splitlines()[0][:200]}); "
-                           f"build it with the Functional or Sequential API") from None
-    clone.set_weights(model.get_weights())
+    clone = copy_with_weights(model, "for the LR range test")
     if getattr(model, "compiled", False):
         optimizer, loss = _fresh_optimizer(model.optimizer, lr), model.loss
     elif info is not None:

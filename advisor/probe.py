@@ -270,16 +270,23 @@ def check_input_shape(model, info) -> None:
                            f"reshape the data or build the model with keras.Input(shape={got})")
 
 
+def copy_with_weights(model, purpose: str) -> keras.Model:
+    """`keras.models.clone_model` plus the weights; a model that cannot be cloned
+    (subclassed, no get_config) is one AdvisorError saying `purpose`."""
+    try:
+        clone = keras.models.clone_model(model)
+    except (NotImplementedError, TypeError, ValueError) as err:  # subclassed model without get_config
+        raise AdvisorError(f"cannot copy the model {purpose} ({str(err).splitlines()[0][:200]}); build it "
+                           f"with the Functional or Sequential API, or give its layers get_config()") from None
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def clone_for_training(model, info) -> keras.Model:
     """A new model with the same architecture, weights and compile settings
     (fresh optimizer state); an accuracy metric is added for classification so
     the detectors always have one. `model` itself is not touched."""
-    try:
-        clone = keras.models.clone_model(model)
-    except (NotImplementedError, TypeError, ValueError) as err:  # subclassed model without get_config
-        raise AdvisorError(f"Cannot copy the model to probe it ({str(err).splitlines()[0][:200]}); build it "
-                           f"with the Functional or Sequential API, or give its layers get_config()") from None
-    clone.set_weights(model.get_weights())
+    clone = copy_with_weights(model, "to probe it")
     if not getattr(model, "compiled", False):
         return compile_default(clone, info.task)
     try:  # compile config round trip = a new optimizer with the same settings

@@ -24,9 +24,10 @@ import math
 from recipes import Plan, registry
 from recipes.activation import HE_ACTIVATIONS
 from recipes.depth import is_plain_stack
+from recipes.rebuild import head_layers, layer_kind
 
 from advisor.rules.catalog import RECIPES
-from advisor.rules.repairs import repair_sequence
+from advisor.rules.repairs import repair_sequence, repairable_problems
 
 NONE = "none"
 KEEP = "keep"
@@ -79,9 +80,9 @@ class SearchSpace:
         groups: dict[str, dict[str, tuple]] = {}
         problems = [f.name for f in report.findings if f.severity != "info"]
         for problem in dict.fromkeys(problems):
-            steps = repair_sequence(problem, facts) if problem in _repairable() else []
-            if problem in FAMILIES:
-                steps = [[(name, {})] for name in FAMILIES[problem] if _fits(name, facts)]
+            steps = repair_sequence(problem, facts) if problem in repairable_problems() else []
+            if problem in FAMILIES and _classification(facts):
+                steps = [[(name, {})] for name in FAMILIES[problem]]
             options = {}
             for step in steps:
                 try:
@@ -213,19 +214,11 @@ def _stage(recipe) -> int:
     return RECIPES.index(recipe.name) if recipe.name in RECIPES else len(RECIPES)
 
 
-def _repairable() -> set[str]:
-    from advisor.rules.repairs import repairable_problems
-
-    return set(repairable_problems())
-
-
-def _fits(name: str, facts) -> bool:
-    # Focal loss and class weights are for classification; oversampling too.
+def _classification(facts) -> bool:
+    # Class weights, oversampling and focal loss are for classification only.
     return facts is None or facts.task in ("binary", "multiclass")
 
 
 def _hidden_kernel_layers(net) -> int:
-    from recipes.rebuild import head_layers, layer_kind
-
     head = head_layers(net)
     return sum(1 for layer in net.layers if layer_kind(layer) in ("dense", "conv") and id(layer) not in head)
