@@ -6,7 +6,9 @@ Its chief waits for every worker that ever asked for a trial, so one dead
 worker hangs the search forever. Here each worker pings the chief about its
 running trial from a background thread; a trial not heard of for `lease_s`
 seconds goes back to the retry queue for the next worker, and its worker is
-forgotten, so the search completes without it.
+forgotten, so the search completes without it. A worker that would be told
+to stop while another worker's trial still runs is told to wait instead, so a
+trial requeued at the end of the search still has someone to run it.
 
 The chief also publishes the job (plan, trial epochs, objective, a fingerprint
 of the data) as a Fixed hyperparameter: the search space is the only thing the
@@ -27,6 +29,7 @@ from typing import Callable
 import grpc
 from keras_tuner.src import protos
 from keras_tuner.src.distribute.oracle_chief import OracleServicer
+from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine.oracle import synchronized
 
 from advisor.errors import AdvisorError
@@ -145,6 +148,12 @@ class _LeasedServicer(OracleServicer):
     def CreateTrial(self, request, context):
         self.seen[request.tuner_id] = time.monotonic()
         response = super().CreateTrial(request, context)
+        if _hold(self.oracle, request.tuner_id, response.trial):
+            # Another worker's trial may still come back to the retry queue: this
+            # worker waits (IDLE, it asks again) instead of leaving the search.
+            idle = trial_module.Trial(self.oracle.get_space(), trial_id=response.trial.trial_id,
+                                      status=trial_module.TrialStatus.IDLE)
+            return protos.get_service().CreateTrialResponse(trial=idle.to_proto())
         self.seen[response.trial.trial_id] = time.monotonic()
         return response
 
@@ -181,6 +190,17 @@ def _forget(oracle, tuner_id: str) -> str | None:
     oracle._retry_queue.append(trial.trial_id)
     oracle.save()
     return trial.trial_id
+
+
+@synchronized
+def _hold(oracle, tuner_id: str, answer) -> bool:
+    """True when `answer` tells the worker to stop while other workers' trials
+    still run; the worker is registered again, to be waited for."""
+    stopped = trial_module.Trial.from_proto(answer).status == trial_module.TrialStatus.STOPPED
+    if stopped and oracle.ongoing_trials:
+        oracle.tuner_ids.add(tuner_id)
+        return True
+    return False
 
 
 @synchronized
@@ -227,10 +247,18 @@ def work(tuner, *, epochs: int, lease_s: float, deadline_unix: float | None) -> 
 
     beat = _Heartbeat(tuner.oracle, lease_s / BEATS_PER_LEASE)
     begin, end, ran = tuner.on_trial_begin, tuner.on_trial_end, [0]
+    asked = [False]  # asked for a trial and got none yet: the chief said IDLE
 
     # keras-tuner's search loop calls these around each trial; wrapping this
-    # instance's pair is how the heartbeat learns which trial is running.
+    # instance's hooks is how the heartbeat learns which trial is running, and
+    # how a worker told to wait asks again at a walk instead of a spin.
+    def pre_create_trial():
+        if asked[0]:
+            time.sleep(lease_s / BEATS_PER_LEASE)
+        asked[0] = True
+
     def on_trial_begin(trial):
+        asked[0] = False
         beat.follow(trial.trial_id)
         begin(trial)
 
@@ -239,7 +267,7 @@ def work(tuner, *, epochs: int, lease_s: float, deadline_unix: float | None) -> 
         beat.follow(None)
         ran[0] += 1
 
-    tuner.on_trial_begin, tuner.on_trial_end = on_trial_begin, on_trial_end
+    tuner.pre_create_trial, tuner.on_trial_begin, tuner.on_trial_end = pre_create_trial, on_trial_begin, on_trial_end
     callbacks = []
     if deadline_unix is not None:  # wall clock: hosts share it, not their monotonic clocks
         callbacks.append(Deadline(time.monotonic() + max(0.0, deadline_unix - time.time())))

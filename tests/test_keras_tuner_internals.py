@@ -8,7 +8,8 @@ an oracle, so a few modules reach inside it:
   `keras_tuner.src.distribute.oracle_client.OracleClient` and
   `keras_tuner.src.engine.oracle.synchronized`, puts trials back on
   `oracle._retry_queue`, and reads/edits `oracle.ongoing_trials`,
-  `oracle.tuner_ids`, `oracle.end_order`, `oracle.trials`;
+  `oracle.tuner_ids`, `oracle.end_order`, `oracle.trials`, and answers a
+  worker that must wait with an IDLE `Trial` proto (the search loop asks again);
 - advisor/search/oracle.py overrides `populate_space(trial_id)` and calls
   `self._duplicate(values)` (backed by `oracle._tried_so_far`);
 - advisor/tune.py and bench/arms.py replace `oracle.populate_space` on one
@@ -186,6 +187,15 @@ def test_synchronized_locks_module_level_functions_by_their_first_argument(oracl
     assert seen == {"locked": True, "owner": threading.current_thread().name}, _broken(
         "synchronized locking LOCKS[args[0]]", where)
     assert not oracle_module.LOCKS[oracle].locked(), _broken("synchronized releasing its lock", where)
+
+
+def test_an_idle_answer_round_trips_through_the_trial_proto(oracle):
+    from keras_tuner.src.engine import trial as trial_module
+
+    idle = trial_module.Trial(oracle.get_space(), trial_id="7", status=trial_module.TrialStatus.IDLE)
+    back = trial_module.Trial.from_proto(idle.to_proto())
+    assert (back.trial_id, back.status) == ("7", "IDLE"), _broken(
+        "Trial.to_proto / from_proto with status IDLE", "advisor/tune_cluster.py (_LeasedServicer.CreateTrial)")
 
 
 def test_an_ended_trial_is_listed_in_end_order(oracle):

@@ -58,13 +58,51 @@ def test_search_completes_when_a_worker_dies_mid_trial(tmp_path, free_ports):
     lost = tuned["distributed"]["requeued"]
     assert [r["tuner_id"] for r in lost] == ["doomed"]
     rows = {r["trial_id"]: r for r in tuned["trials"]}
-    assert len(rows) == TRIALS and all(r["status"] == "COMPLETED" for r in rows.values()), rows
+    assert len(rows) == TRIALS and all(r["status"] == "COMPLETED" for r in rows.values()), \
+        {k: r["status"] for k, r in rows.items()}
     assert rows[lost[0]["trial_id"]]["score"] is not None  # the killed worker's trial was redone
     assert "advisor:job" not in tuned["best_hyperparameters"]
     assert json.loads((out / "status.json").read_text())["status"] == "complete"
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.8
     # The survivor ran every trial: its own share, then the one the doomed worker never finished.
     assert f"{TRIALS} trials ran here" in survivor_err and "requeued" in chief_err
+
+
+def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, monkeypatch):
+    """The search's last trial is lost with its worker only after the other
+    worker has been told to stop: it must be told to wait instead, then run it."""
+    import keras_tuner as kt
+    from keras_tuner.src import protos
+
+    from advisor.tune_cluster import _forget, _idle, _LeasedServicer
+
+    for name in ("KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID"):
+        monkeypatch.delenv(name, raising=False)
+    hp = kt.HyperParameters()
+    hp.Choice("x", [1, 2, 3, 4])
+    oracle = kt.oracles.RandomSearchOracle(objective=kt.Objective("val_loss", "min"), max_trials=2, seed=0,
+                                           hyperparameters=hp)
+    kt.engine.base_tuner.BaseTuner(oracle=oracle, directory=str(tmp_path), project_name="p")
+    oracle.verbose = 0
+    servicer, service = _LeasedServicer(oracle, {}), protos.get_service()
+
+    def ask(tuner_id):
+        return kt.engine.trial.Trial.from_proto(
+            servicer.CreateTrial(service.CreateTrialRequest(tuner_id=tuner_id), None).trial)
+
+    doomed, survivor = ask("doomed"), ask("survivor")
+    survivor.status = "COMPLETED"
+    oracle.update_trial(survivor.trial_id, {"val_loss": 0.5})
+    oracle.end_trial(survivor)
+    assert ask("survivor").status == "IDLE"  # max_trials reached, but the doomed trial still runs
+    assert "survivor" in oracle.tuner_ids and not _idle(oracle)
+    assert _forget(oracle, "doomed") == doomed.trial_id
+    again = ask("survivor")
+    assert (again.trial_id, again.status) == (doomed.trial_id, "RUNNING")
+    again.status = "COMPLETED"
+    oracle.update_trial(again.trial_id, {"val_loss": 0.4})
+    oracle.end_trial(again)
+    assert ask("survivor").status == "STOPPED" and _idle(oracle)
 
 
 def test_a_worker_refuses_another_chiefs_data(tmp_path):
