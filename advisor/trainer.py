@@ -483,16 +483,30 @@ def _asks_accuracy(net) -> bool:
 class FitDeadline(keras.callbacks.Callback):
     """Ends a fit at `deadline` (monotonic, checked every batch) and then puts
     back the weights of its best validation epoch, so a fit cut short keeps
-    the best it reached. Records whether it cut the fit."""
+    the best it reached. Records whether it cut the fit.
 
-    def __init__(self, deadline: float, monitor: str = "val_loss"):
+    `closing_passes`: how many validation-sized passes must still fit after
+    the cut (the cut epoch's own validation, then the closing evaluations);
+    the deadline moves earlier by that many times the slowest validation pass
+    seen, so a model that evaluates slowly still ends within the budget.
+    """
+
+    def __init__(self, deadline: float, monitor: str = "val_loss", closing_passes: float = 0.0):
         super().__init__()
         self.deadline, self.monitor, self.cut = deadline, monitor, False
         self.sign = 1.0 if "acc" in monitor else -1.0
         self.best, self.best_weights = -math.inf, None
+        self.closing_passes, self.pass_s, self._test_began = closing_passes, 0.0, None
+
+    def on_test_begin(self, logs=None):
+        self._test_began = time.monotonic()
+
+    def on_test_end(self, logs=None):
+        if self._test_began is not None:
+            self.pass_s = max(self.pass_s, time.monotonic() - self._test_began)
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.monotonic() >= self.deadline:
+        if time.monotonic() >= self.deadline - self.closing_passes * self.pass_s:
             self.cut, self.model.stop_training = True, True
 
     def on_epoch_end(self, epoch, logs=None):
@@ -513,7 +527,10 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
 
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
     monitor = "val_accuracy" if _objective(net, dataset).name == "val_accuracy" else "val_loss"
-    stop = FitDeadline(deadline if deadline is not None else math.inf, monitor)
+    # After a cut: the cut epoch's validation, _better's two validation passes, the test predictions.
+    n_val, n_test = (len(dataset.arrays[s][1]) for s in ("val", "test"))
+    stop = FitDeadline(deadline if deadline is not None else math.inf, monitor,
+                       closing_passes=3 + n_test / max(1, n_val))
     train_ds, val_ds = plan.transform(dataset.train, dataset.val)
     total = epochs
     while True:

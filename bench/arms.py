@@ -17,13 +17,13 @@ def _fit_eval(model, dataset, *, epochs, batch_size=32, callbacks=()):
     return evaluate(model, x, y, dataset.info.task, dataset.info.class_names), len(hist.history["loss"])
 
 
-def baseline(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+def baseline(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, started_at=None):
     """The task's model as a user would write it: Adam at its default LR, fixed
-    epochs, no regularization."""
+    epochs, no regularization (and no budget: it is the reference)."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    start = time.monotonic()
+    start = started_at if started_at is not None else time.monotonic()
     metrics, ran = _fit_eval(build_model(dataset.info), dataset, epochs=epochs)
     return {"metrics": metrics, "wall_s": time.monotonic() - start, "epochs": ran, "trials": 0}
 
@@ -64,16 +64,20 @@ def _tunable_builder(dataset, build_model):
     return build
 
 
-def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
-    """Hyperband over LR, dropout, width and batch size, same wall-clock budget."""
+def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, started_at=None):
+    """Hyperband over LR, dropout, width and batch size, same wall-clock budget:
+    the search gets 80% of what is left after loading, the final fit the rest
+    and ends at the budget's end (as the advisor's does)."""
     import keras
     import keras_tuner as kt
 
+    from advisor.budget import Budget
+    from advisor.trainer import FitDeadline
     from advisor.tune import Deadline, _stop_at
 
     keras.utils.set_random_seed(seed)
-    start = time.monotonic()
-    deadline = start + 0.8 * budget_s  # the rest of the budget is for the final fit
+    budget = Budget(budget_s, start=started_at if started_at is not None else time.monotonic())
+    start, deadline = budget.start, budget.deadline_after_share(0.8)
 
     class Model(kt.HyperModel):
         def build(self, hp):
@@ -94,16 +98,19 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS)
         trials = len(tuner.oracle.trials)
         keras.utils.set_random_seed(seed)
         model = Model().build(best)
+        n_val, n_test = len(dataset.arrays["val"][1]), len(dataset.arrays["test"][1])
         metrics, ran = _fit_eval(model, dataset, epochs=epochs, batch_size=best.get("batch_size"),
-                                 callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)])
+                                 callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True),
+                                            FitDeadline(budget.fit_end, "val_accuracy",
+                                                        closing_passes=1 + n_test / max(1, n_val))])
     return {"metrics": metrics, "wall_s": time.monotonic() - start, "epochs": ran, "trials": trials}
 
 
-def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, tuner="bayesian"):
+def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, started_at=None, tuner="bayesian"):
     """`advisor train` with the same budget."""
     from advisor.trainer import train
 
-    start = time.monotonic()
+    start = started_at if started_at is not None else time.monotonic()
     model = build_model(dataset.info) if getattr(build_model, "fixed_architecture", False) else None
     with tempfile.TemporaryDirectory() as tmp:
         result = train(dataset, model, budget_s=budget_s, epochs=epochs, out=f"{tmp}/run", seed=seed, quiet=True,
@@ -113,11 +120,12 @@ def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, tun
             "plan": [r["name"] for r in result.plan.get("recipes", [])], "attempts": result.attempts}
 
 
-def random_search(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS):
+def random_search(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, started_at=None):
     """Random search over the advisor's own space (its repair alternatives and
     knobs), with no rule-book ordering and no seeded trials: the field's honest
     baseline for a repair tool."""
-    return advisor(dataset, build_model, seed=seed, budget_s=budget_s, epochs=epochs, tuner="random")
+    return advisor(dataset, build_model, seed=seed, budget_s=budget_s, epochs=epochs, started_at=started_at,
+                   tuner="random")
 
 
 ARMS = {"baseline": baseline, "keras-tuner": tuner_alone, "random": random_search, "advisor": advisor}

@@ -27,15 +27,20 @@ MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 ARM_ORDER = ("baseline", "keras-tuner", "random", "advisor")
 # issue 18: an arm counts only if it ended within its budget + 10% + 10 s of start-up.
 OVER_BUDGET_SLACK = (1.1, 10.0)
+SPAWNED_AT = "ADVISOR_BENCH_SPAWNED_AT"
 
 
 def run_one(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dict:
-    """One (task, arm, seed) in this process; prints one JSON line."""
+    """One (task, arm, seed) in this process; prints one JSON line. Every arm's
+    budget counts from the moment `spawn` started this process (SPAWNED_AT, a
+    wall-clock time), as `advisor train`'s counts from its own start."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    spawned = float(os.environ.get(SPAWNED_AT, time.time()))
+    started_at = time.monotonic() - max(0.0, time.time() - spawned)
     from bench.arms import ARMS
 
     dataset, build_model = task_list.load_task(task, seed=seed)
-    row = ARMS[arm](dataset, build_model, seed=seed, budget_s=budget_s, epochs=epochs)
+    row = ARMS[arm](dataset, build_model, seed=seed, budget_s=budget_s, epochs=epochs, started_at=started_at)
     m = row.pop("metrics")
     return {"task": task, "arm": arm, "seed": seed, "accuracy": m.get("accuracy"),
             "macro_f1": m.get("macro_f1"), **row}
@@ -45,7 +50,8 @@ def spawn(task: str, arm: str, seed: int, budget_s: float, epochs: int) -> dict:
     """Run one cell in a child process, so its peak RSS is the arm's alone."""
     cmd = [sys.executable, "-m", "bench.run", "--one", task, arm, str(seed), str(budget_s), str(epochs)]
     began = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **{SPAWNED_AT: repr(time.time())}))
     out, err = proc.communicate()
     if proc.returncode != 0:
         return {"task": task, "arm": arm, "seed": seed, "error": err.strip().splitlines()[-1:] or ["?"]}

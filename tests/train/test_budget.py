@@ -35,6 +35,30 @@ def test_fit_deadline_stops_at_the_deadline_and_keeps_the_best_epoch():
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), stop.best_weights))
 
 
+def test_fit_deadline_leaves_room_for_the_closing_evaluations():
+    """The deadline moves earlier by `closing_passes` times the slowest validation
+    pass it saw: a model that evaluates slowly still ends inside the budget."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(256, 4)).astype("float32"), rng.integers(0, 3, 256)
+
+    class SlowValidation(keras.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            time.sleep(0.05)
+
+    pass_s = 2 * 0.05  # 256 samples in validation batches of 128: two sleeps per pass
+    model = _mlp()
+    far = time.monotonic() + 60
+    same = FitDeadline(far, monitor="val_accuracy")
+    model.fit(x, y, validation_data=(x, y), validation_batch_size=128, epochs=2, verbose=0,
+              callbacks=[SlowValidation(), same])
+    assert not same.cut and same.pass_s >= pass_s
+    reserve = FitDeadline(time.monotonic() + 2.0, monitor="val_accuracy", closing_passes=60 / pass_s)
+    history = model.fit(x, y, validation_data=(x, y), validation_batch_size=128, epochs=50, verbose=0,
+                        callbacks=[SlowValidation(), reserve])
+    # 60 s of reserve: once one validation pass is measured, the 2 s deadline is long past.
+    assert reserve.cut and reserve.pass_s >= pass_s and len(history.history["loss"]) <= 2
+
+
 def test_budget_hands_out_deadlines_inside_itself():
     now = [100.0]
     budget = Budget(60.0, start=100.0, clock=lambda: now[0])
