@@ -19,7 +19,7 @@ import numpy as np
 
 from advisor.findings import Finding
 from advisor.thresholds import resolve
-from recipes.activation import RELU_FAMILY, SATURATING
+from recipes.activation import DEAD_ZONE, RELU_FAMILY, SATURATING
 from recipes.depth import is_plain_stack
 
 MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -297,6 +297,13 @@ def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
         found.append(_finding("deep_saturating_stack", "medium", f"{len(saturating)} hidden sigmoid/tanh "
                               f"layers without BatchNormalization (threshold {t['deep_saturating_layers']:g}): "
                               f"gradients shrink through each (S3, S4)", saturating[0], layers=saturating))
+    dead = [layer for layer in hidden if layer.activation in DEAD_ZONE]
+    if dead:
+        kinds = "/".join(sorted({layer.activation for layer in dead}))
+        found.append(_finding("dead_zone_activation", "high", f"{len(dead)} hidden {kinds} layer(s) "
+                              f"({', '.join(layer.name for layer in dead[:4])}): zero output or slope around "
+                              f"zero, where freshly initialized units start, so they pass no gradient",
+                              dead[0].name, layers=[layer.name for layer in dead]))
     return found
 
 

@@ -24,6 +24,9 @@ UNBOUNDED = ("exponential", "softplus", "linear")
 EXOTIC = UNBOUNDED + ("relu6", "hard_silu", "hard_swish", "celu", "squareplus", "sparse_plus",
                       "log_sigmoid", "hard_tanh", "soft_shrink", "hard_shrink", "tanh_shrink",
                       "sparse_sigmoid", "threshold")
+# Zero output, or zero slope, around zero: a unit whose inputs start small (every default
+# initializer makes them small) passes neither signal nor gradient, so the layer cannot start.
+DEAD_ZONE = ("soft_shrink", "hard_shrink", "tanh_shrink", "threshold")
 # Normalize across units: in a hidden layer they are deliberate (attention, gating), never swapped.
 NORMALIZING = ("softmax", "log_softmax")
 
@@ -38,6 +41,7 @@ SWAPS = {
     "relu": ("relu", "relu6"),
     "unbounded": UNBOUNDED,
     "exotic": EXOTIC,
+    "dead_zone": DEAD_ZONE,
 }
 
 
@@ -71,7 +75,8 @@ class Activation(Recipe):
         swap: which activations to replace: "saturating" (sigmoid, tanh, ...),
             "relu" (relu, relu6), "unbounded" (exponential, softplus, hidden
             layers with no activation), "exotic" (those and rarer ones: relu6,
-            hard_silu, celu, ...) or "all" (every hidden activation except
+            hard_silu, celu, ...), "dead_zone" (soft/hard/tanh shrink and
+            threshold: zero output or slope near zero) or "all" (every hidden activation except
             softmax / log_softmax, linear hidden layers included).
 
     Example:

@@ -71,6 +71,18 @@ def deep_saturating_stack(facts):
     return [Recommendation(name, config, f.evidence) for name, config in H.activation_fix(facts)]
 
 
+@rule(priority=T.MODEL_BUG)
+def dead_zone_activation(facts):
+    """Shrink and threshold activations output zero (or have zero slope) around
+    zero, where every unit starts: the layers pass no gradient until weights
+    are already large (S3: the activation decides whether gradients flow).
+    Swap them for ReLU, whose kernels restart from He initialization."""
+    f = facts.get("dead_zone_activation")
+    if f is None:
+        return []
+    return [Recommendation("activation", {"to": "relu", "swap": "dead_zone"}, f.evidence)]
+
+
 @rule(priority=T.MODEL_SHAPE)
 def high_dropout(facts):
     """Dropout above 0.5 throws away most of a layer's signal [UM]; lower it to

@@ -94,3 +94,17 @@ def test_plain_stack_fact_comes_from_the_model():
     joined = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Concatenate()([a, b])))
     joined.compile("adam", "sparse_categorical_crossentropy")
     assert facts_for(joined)[0].plain_stack is False
+
+
+@pytest.mark.parametrize("dead", ["hard_shrink", "soft_shrink", "tanh_shrink"])
+def test_a_dead_zone_activation_is_swapped_for_relu_in_the_rule_books_plan(dead):
+    """Shrink activations pass no gradient near zero, where fresh units start: the
+    generated benchmark's unrepaired setups b05, b21, b23, b26 kept them."""
+    model = mlp(dead, "softmax")
+    facts, _ = facts_for(model)
+    assert facts.has("dead_zone_activation") and dead in facts.get("dead_zone_activation").evidence
+    assert dict(decide(facts).recipes())["activation"] == {"to": "relu", "swap": "dead_zone"}
+    rebuilt = decide(facts).to_plan().build(model)
+    dense = [layer.get_config()["activation"] for layer in rebuilt.layers if isinstance(layer, keras.layers.Dense)]
+    assert dense == ["relu", "relu", "softmax"]
+    assert not facts_for(mlp("relu", "softmax"))[0].has("dead_zone_activation")
