@@ -45,6 +45,7 @@ class LayerInfo:
     activation: str | None = None
     kernel_init: str | None = None  # "he", "glorot", "lecun", "zeros", "constant", "other"
     kernel_constant: bool = False  # every kernel entry equal (zeros included)
+    kernel_scale: float | None = None  # the kernel's standard deviation x sqrt(fan-in)
     dropout_rate: float | None = None
     batchnorm: bool = False
     bn_after: str | None = None  # for BN layers: the activation right before it
@@ -119,9 +120,11 @@ def describe_layers(model) -> list[LayerInfo]:
         act = activation_name(layer)
         if kernel is not None:
             values = keras.ops.convert_to_numpy(kernel)
+            fan_in = int(np.prod(values.shape[:-1])) if values.ndim > 1 else 0
             info = LayerInfo(layer.name, type(layer).__name__, True, act,
                              _init_kind(getattr(layer, "kernel_initializer", None)),
-                             bool(values.size) and bool(np.all(values == values.flat[0])))
+                             bool(values.size) and bool(np.all(values == values.flat[0])),
+                             float(values.std() * np.sqrt(fan_in)) if fan_in and values.size > 1 else None)
             last_computing = info
         else:
             info = LayerInfo(layer.name, type(layer).__name__, False, act)
@@ -282,6 +285,15 @@ def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
             found.append(_finding("zero_init", "high", f"layer {layer.name}: kernel is {what}, so its units "
                                   f"stay identical and cannot learn different features (S4)", layer.name,
                                   kernel_init=layer.kernel_init))
+    factor = t["init_scale_factor"]
+    off = [layer for layer in hidden if layer.kernel_scale and not layer.kernel_constant
+           and not 1 / factor <= layer.kernel_scale <= factor]
+    if off:
+        scales = ", ".join(f"{layer.name} {layer.kernel_scale:.2g}x" for layer in off[:4])
+        found.append(_finding("init_scale", "high", f"{len(off)} hidden layer(s) start with kernels far from the "
+                              f"1/sqrt(fan-in) scale ({scales}; outside 1/{factor:g}x..{factor:g}x): the signal "
+                              f"shrinks or explodes at every layer (S4)", off[0].name,
+                              layers=[layer.name for layer in off], threshold=factor))
     expected = {"he": RELU_FAMILY, "glorot": SATURATING, "lecun": {"selu"}}
     for init, acts in expected.items():
         bad = [layer.name for layer in hidden if layer.activation in acts

@@ -99,6 +99,11 @@ HIGH_DROPOUT_RATE = 0.5
 # (ours) sigmoid derivative <= 0.25, so 3 stacked saturating layers already
 # shrink gradients >= 64x (S3/S4: "don't use sigmoid").
 DEEP_SATURATING_LAYERS = 3
+# (ours) the standard initializers keep a kernel's standard deviation within 1.5x
+# of 1/sqrt(fan-in) (LeCun 1, He sqrt(2), Glorot between); a kernel 20x off either
+# way (RandomNormal(stddev=1e-4), RandomUniform(-10, 10)) shrinks or blows up the
+# signal at every layer (S4: initialization).
+INIT_SCALE_FACTOR = 20.0
 # (ours) S0 only says params cost memory/time; we flag > 100 parameters per
 # training sample (ResNet-50 on ImageNet has ~20).
 PARAMS_PER_SAMPLE = 100.0
@@ -131,6 +136,7 @@ DEFAULTS: dict[str, float] = {
     "subset_max_loss_fraction": SUBSET_MAX_LOSS_FRACTION,
     "high_dropout_rate": HIGH_DROPOUT_RATE,
     "deep_saturating_layers": DEEP_SATURATING_LAYERS,
+    "init_scale_factor": INIT_SCALE_FACTOR,
     "params_per_sample": PARAMS_PER_SAMPLE,
 }
 

@@ -26,7 +26,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
              "missing_class_in_split", "single_class"),
     "model": ("loss_output_mismatch", "output_units_mismatch", "regression_output_activation", "high_dropout",
               "init_activation_mismatch", "zero_init", "deep_saturating_stack", "bn_after_activation",
-              "too_many_params", "not_compiled", "dead_zone_activation"),
+              "too_many_params", "not_compiled", "dead_zone_activation", "init_scale"),
     "training": ("overfitting", "underfitting", "good_fit", "slow_convergence", "oscillating_loss",
                  "divergence", "wrong_initial_loss", "vanishing_gradient", "exploding_gradient", "dying_relu",
                  "saturated_activations", "update_ratio_out_of_range", "unchanged_weights",

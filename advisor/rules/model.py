@@ -52,9 +52,10 @@ def not_compiled(facts):
 @rule(priority=T.MODEL_BUG)
 def bad_initialization(facts):
     """Initialization follows the activation: Glorot for tanh, He for ReLU,
-    LeCun for SELU (S3, S4); all-zero weights keep every unit identical (S4).
+    LeCun for SELU (S3, S4); all-zero weights keep every unit identical, and
+    kernels far from the 1/sqrt(fan-in) scale shrink or blow up the signal (S4).
     Re-derive each layer's initializer from its activation."""
-    found = [facts.get(n) for n in ("zero_init", "init_activation_mismatch") if facts.has(n)]
+    found = [facts.get(n) for n in ("zero_init", "init_scale", "init_activation_mismatch") if facts.has(n)]
     if not found:
         return []
     return [Recommendation("initializer", {"kind": "auto"}, "; ".join(f.evidence for f in found))]

@@ -99,7 +99,7 @@ class SearchSpace:
             # stacks, hidden softmax...) is a suspect whatever the probe named.
             groups["hidden_activation"] = {f"activation:{to}": (registry.get("activation")(to=to, swap="all"),)
                                            for to in ("relu", "selu")}
-        if {"zero_init", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
+        if {"zero_init", "init_scale", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
                 "unchanged_weights", "dying_relu"} & set(problems):
             groups["initializer"] = {"initializer:auto": (registry.get("initializer")(kind="auto"),)}
         defaults = {}

@@ -117,3 +117,19 @@ def test_bn_after_activation_too_many_params_and_not_compiled():
     raw = _model([keras.layers.Dense(10, activation="softmax")], loss=None)
     assert _names(raw) == ["not_compiled"]
     assert inspect_model(raw, _info()).loss is None
+
+
+def test_kernels_far_from_the_fan_in_scale_are_found_and_standard_initializers_are_not():
+    def mlp(init):
+        return _model([keras.layers.Dense(32, activation="relu", kernel_initializer=init),
+                       keras.layers.Dense(32, activation="relu", kernel_initializer=init),
+                       keras.layers.Dense(10, activation="softmax")])
+
+    for tiny_or_huge in (keras.initializers.RandomNormal(stddev=1e-4), keras.initializers.RandomUniform(-10, 10)):
+        found = model_findings(inspect_model(mlp(tiny_or_huge), _info()), _info())
+        scale = next(f for f in found if f.name == "init_scale")
+        assert len(scale.values["layers"]) == 2 and scale.severity == "high"  # both hidden layers, not the head
+    for standard in ("he_uniform", "he_normal", "glorot_uniform", "lecun_normal"):
+        assert "init_scale" not in _names(mlp(standard))
+    assert "init_scale" not in _names(mlp(keras.initializers.RandomNormal(stddev=1e-4)),
+                                      thresholds={"init_scale_factor": 1e4})
