@@ -64,18 +64,12 @@ class Deadline(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _stop_at(oracle, deadline: float) -> None:
-    # keras-tuner ends a search when the oracle answers STOPPED; wrapping this one
-    # oracle's populate_space is the least invasive way to give every tuner a
-    # wall-clock budget (none of them has one of its own).
-    populate = oracle.populate_space
+class _OracleHyperband(kt.Hyperband):
+    """keras-tuner's Hyperband tuner (each bracket's epochs, weights carried
+    between rounds) on an oracle given to it, here one with a deadline."""
 
-    def populate_space(trial_id):
-        if time.monotonic() >= deadline:
-            return {"status": "STOPPED", "values": None}
-        return populate(trial_id)
-
-    oracle.populate_space = populate_space
+    def __init__(self, oracle, hypermodel, **kwargs):
+        kt.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
 
 
 def make_tuner(kind: str, hypermodel: kt.HyperModel, directory: Path, *, objective: kt.Objective,
@@ -83,22 +77,21 @@ def make_tuner(kind: str, hypermodel: kt.HyperModel, directory: Path, *, objecti
                resume: bool) -> kt.Tuner:
     """A keras-tuner tuner over `hypermodel`, stopping at `deadline` (monotonic
     seconds) or after `max_trials`, whichever comes first."""
-    common = dict(objective=objective, seed=seed, directory=str(directory), project_name="search",
-                  overwrite=not resume, max_consecutive_failed_trials=3)
+    from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
+
+    common = dict(objective=objective, seed=seed, deadline=deadline, max_consecutive_failed_trials=3)
+    tuner_class = kt.Tuner
     if kind == "hyperband":
         # Hyperband's size is set by max_epochs and factor, not by trials.
-        tuner = kt.Hyperband(hypermodel, max_epochs=max_epochs, factor=3, **common)
-    elif kind == "bayesian":
-        tuner = kt.BayesianOptimization(hypermodel, max_trials=max_trials or 10, **common)
-    elif kind == "random":
-        tuner = kt.RandomSearch(hypermodel, max_trials=max_trials or 10, **common)
+        oracle, tuner_class = SeededHyperband(max_epochs=max_epochs, factor=3, **common), _OracleHyperband
+        if max_trials is not None:
+            oracle.max_trials = max_trials
+    elif kind in ("bayesian", "random"):
+        oracle = (SeededBayesian if kind == "bayesian" else SeededRandom)(max_trials=max_trials or 10, **common)
     else:
         raise ValueError(f"tuner must be one of {TUNERS}, got {kind!r}")
-    if deadline is not None:
-        _stop_at(tuner.oracle, deadline)
-    if max_trials is not None and kind == "hyperband":
-        tuner.oracle.max_trials = max_trials
-    return tuner
+    return tuner_class(oracle=oracle, hypermodel=hypermodel, directory=str(directory), project_name="search",
+                       overwrite=not resume)
 
 
 def search(tuner: kt.Tuner, dataset, *, epochs: int, deadline: float | None,

@@ -73,7 +73,8 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
 
     from advisor.budget import Budget
     from advisor.trainer import FitDeadline
-    from advisor.tune import Deadline, _stop_at
+    from advisor.search.oracle import SeededHyperband
+    from advisor.tune import Deadline, _OracleHyperband
 
     keras.utils.set_random_seed(seed)
     budget = Budget(budget_s, start=started_at if started_at is not None else time.monotonic())
@@ -90,9 +91,9 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
                              *args, **kwargs)
 
     with tempfile.TemporaryDirectory() as tmp:
-        tuner = kt.Hyperband(Model(), objective="val_accuracy", max_epochs=epochs, factor=3, seed=seed,
-                             directory=tmp, project_name="kt")
-        _stop_at(tuner.oracle, deadline)
+        oracle = SeededHyperband(objective=kt.Objective("val_accuracy", "max"), max_epochs=epochs, factor=3,
+                                 seed=seed, deadline=deadline)
+        tuner = _OracleHyperband(oracle, Model(), directory=tmp, project_name="kt")
         tuner.search(epochs=epochs, callbacks=[Deadline(deadline)], verbose=0)
         best = tuner.get_best_hyperparameters(1)[0]
         trials = len(tuner.oracle.trials)

@@ -12,8 +12,9 @@ an oracle, so a few modules reach inside it:
   worker that must wait with an IDLE `Trial` proto (the search loop asks again);
 - advisor/search/oracle.py overrides `populate_space(trial_id)` and calls
   `self._duplicate(values)` (backed by `oracle._tried_so_far`);
-- advisor/tune.py and bench/arms.py replace `oracle.populate_space` on one
-  instance and answer a plain "STOPPED";
+- advisor/tune.py (`_OracleHyperband`) gives keras-tuner's Hyperband tuner
+  an oracle of its own by calling `kt.Tuner.__init__` directly, which skips
+  only `Hyperband.__init__`'s construction of a HyperbandOracle;
 - advisor/search/run.py drops Hyperband's "tuner/..." values, expects a
   ValueError from a tuner whose state files are cut short, a RuntimeError after
   too many failed trials, and keras-tuner to re-raise `FatalError`.
@@ -208,13 +209,42 @@ def test_an_ended_trial_is_listed_in_end_order(oracle):
     assert oracle.trials[trial.trial_id].score == 0.5, _broken("Trial.score", "advisor/tune_cluster.py")
 
 
-def test_a_stopped_answer_ends_the_search_and_forgets_the_tuner(oracle):
-    """advisor/tune.py `_stop_at` replaces populate_space on the instance."""
-    oracle.populate_space = lambda trial_id: {"status": "STOPPED", "values": None}
-    trial = oracle.create_trial("w1")
-    assert trial.status == "STOPPED", _broken("Oracle.create_trial calling self.populate_space", "advisor/tune.py")
-    assert "w1" not in oracle.tuner_ids, _broken(
+def test_a_stopped_answer_ends_the_search_and_forgets_the_tuner(tmp_path):
+    """advisor/search/oracle.py answers STOPPED from populate_space once its deadline passed."""
+    from advisor.search.oracle import SeededRandom
+
+    late = SeededRandom(objective=kt.Objective("val_loss", "min"), max_trials=8, seed=0, hyperparameters=_space(),
+                        deadline=0.0)
+    kt.engine.base_tuner.BaseTuner(oracle=late, directory=str(tmp_path), project_name="p")
+    late.verbose = 0
+    trial = late.create_trial("w1")
+    assert trial.status == "STOPPED", _broken("Oracle.create_trial calling self.populate_space",
+                                              "advisor/search/oracle.py")
+    assert "w1" not in late.tuner_ids, _broken(
         "Oracle.create_trial dropping a stopped tuner from tuner_ids", "advisor/tune_cluster.py (_idle)")
+
+
+def test_hyperband_tuner_takes_a_given_oracle(tmp_path):
+    from advisor.search.oracle import SeededHyperband
+    from advisor.tune import _OracleHyperband
+
+    where = "advisor/tune.py (_OracleHyperband)"
+    init = inspect.getsource(kt.Hyperband.__init__)
+    assert init.count("super().__init__(") == 1 and "HyperbandOracle(" in init, _broken(
+        "Hyperband.__init__ (more than building a HyperbandOracle)", where)
+    for hook in ("run_trial", "_build_hypermodel"):
+        assert hook in vars(kt.Hyperband), _broken(f"Hyperband.{hook}", where)
+    oracle = SeededHyperband(objective=kt.Objective("val_loss", "min"), max_epochs=3, factor=3, seed=0, deadline=None)
+    class Tiny(kt.HyperModel):
+        def build(self, hp):
+            import keras
+
+            model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(hp.Int("units", 1, 2))])
+            model.compile("sgd", "mse")
+            return model
+
+    tuner = _OracleHyperband(oracle, Tiny(), directory=str(tmp_path), project_name="p")
+    assert tuner.oracle is oracle and isinstance(tuner, kt.Hyperband), _broken("Tuner(oracle=...)", where)
 
 
 def test_seeded_subclasses_construct_with_the_arguments_the_search_passes():

@@ -102,8 +102,8 @@ def test_resume_after_kill_during_final_fit_finishes_the_run(tmp_path):
 
 @pytest.mark.slow
 def test_same_seed_gives_same_plan_and_metrics(tmp_path):
-    runs = [train("wine", out=tmp_path / f"run{i}", budget_s=60, tuner="random", trials=2, epochs=8, seed=3,
-                  quiet=True) for i in range(2)]
+    runs = [train("wine", out=tmp_path / f"run{i}", budget_s=60, tuner="random", trials=2, epochs=5, seed=3,
+                  probe_epochs=3, quiet=True) for i in range(2)]
     assert runs[0].plan == runs[1].plan
     assert runs[0].best_hyperparameters == runs[1].best_hyperparameters
     assert np.isclose(runs[0].metrics["accuracy"], runs[1].metrics["accuracy"], atol=0.02)
