@@ -34,7 +34,7 @@ from advisor.thresholds import SATURATION_PREACTIVATION
 # epoch. 64 keeps the monitor under ~5% of an epoch even for a CNN on 28x28 images
 # (256 cost 15-25% there); a unit active on 5% of inputs still looks dead on
 # only 0.95**64 = 4% of such batches.
-PROBE_BATCH = 64
+MONITOR_SAMPLES = 64
 MAX_STEPS_PER_EPOCH = 200  # large data: a probe "epoch" is this many steps
 MAX_VAL_SAMPLES = 2048  # validation beyond this adds time, not information
 _ACCURACY_KEYS = ("accuracy", "sparse_categorical_accuracy", "categorical_accuracy",
@@ -453,7 +453,7 @@ def run_probe(model, dataset, *, epochs: int | None = 5, seconds: float | None =
     setup = prepare(model, dataset, batch_size=batch_size, seed=seed, max_train_samples=max_train_samples)
     clone = clone_for_training(model, info)
     _check_output_units(clone, info)
-    probe_x, probe_y = setup.x[:PROBE_BATCH], setup.y[:PROBE_BATCH]
+    probe_x, probe_y = setup.x[:MONITOR_SAMPLES], setup.y[:MONITOR_SAMPLES]
     try:  # the first real computation: loss/label/output mismatches surface here
         before = clone.evaluate(setup.x[:1024], setup.y[:1024], batch_size=256, verbose=0, return_dict=True)
     except (ValueError, TypeError, tf.errors.InvalidArgumentError) as err:
@@ -492,77 +492,3 @@ def _check_output_units(model, info) -> None:
     if loss_name in MULTI_CE and info.task != "regression" and units is not None and units < info.num_classes:
         raise AdvisorError(f"The output layer has {units} units but the data has {info.num_classes} classes; "
                            f"use Dense({info.num_classes}) as the output layer")
-
-
-def measure_overhead(model, dataset, epochs: int = 5, batch_size: int = 32, seed: int = 0,
-                     repeats: int = 5) -> dict[str, float]:
-    """Cost of the probe's monitored fit against a plain `model.fit` of the same
-    clone, data pipeline and epochs (medians over `repeats`, order alternating).
-
-    Both wall time and process CPU time (all threads) are measured: on a shared
-    machine other processes inflate wall time, not this process's CPU time.
-
-    Returns:
-        {"plain_fit_s", "probe_fit_s", "ratio", "plain_cpu_s", "probe_cpu_s",
-        "cpu_ratio", "monitor_s", "epochs", "repeats"}; ratios are probe / plain
-        (goal <= 1.05). The initial evaluation and the tiny-subset check are
-        separate costs of `run_probe`, not included.
-    """
-    keras.utils.set_random_seed(seed)
-    setup = prepare(model, dataset, batch_size=batch_size, seed=seed)
-    times = {(kind, clock): [] for kind in ("plain", "probe") for clock in ("wall", "cpu")}
-    monitor_s = []
-    for rep in range(repeats):
-        for monitored in ((False, True) if rep % 2 == 0 else (True, False)):
-            keras.utils.set_random_seed(seed)
-            clone = clone_for_training(model, dataset.info)
-            callbacks = []
-            if monitored:
-                monitor = ProbeMonitor(setup.x[:PROBE_BATCH], setup.y[:PROBE_BATCH])
-                callbacks = [monitor, _TerminateOnNaN()]
-            wall, cpu = time.perf_counter(), time.process_time()
-            _fit(clone, setup, epochs, callbacks)
-            kind = "probe" if monitored else "plain"
-            times[kind, "wall"].append(time.perf_counter() - wall)
-            times[kind, "cpu"].append(time.process_time() - cpu)
-            if monitored:
-                monitor_s.append(monitor.monitor_time)
-    med = {key: float(np.median(values)) for key, values in times.items()}
-    return {"plain_fit_s": med["plain", "wall"], "probe_fit_s": med["probe", "wall"],
-            "ratio": med["probe", "wall"] / med["plain", "wall"],
-            "plain_cpu_s": med["plain", "cpu"], "probe_cpu_s": med["probe", "cpu"],
-            "cpu_ratio": med["probe", "cpu"] / med["plain", "cpu"],
-            "monitor_s": float(np.median(monitor_s)), "epochs": epochs, "repeats": repeats}
-
-
-def _main(argv=None) -> None:
-    """`python -m advisor.probe [DATA ...] [--epochs N] [--repeats N]`: print the
-    monitoring overhead of the probe on each dataset's default model. DATA is a
-    suite key (`advisor.faults.load_data`: digits, digits-image, ...) or any
-    spec `advisor.data.load` accepts (e.g. mnist-5k)."""
-    import argparse
-
-    from advisor.faults import load_data
-    from advisor.models import default_model
-
-    parser = argparse.ArgumentParser(prog="python -m advisor.probe", description=_main.__doc__)
-    parser.add_argument("data", nargs="*", default=["digits"])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args(argv)
-    for spec in args.data:
-        try:
-            dataset = load_data(spec)
-        except ValueError:
-            from advisor.data import load
-
-            dataset = load(spec)
-        result = measure_overhead(default_model(dataset.info), dataset, epochs=args.epochs, repeats=args.repeats)
-        print(f"{spec}: n_train={dataset.info.counts.get('train')}, {args.epochs} epochs, median of "
-              f"{args.repeats}: wall plain {result['plain_fit_s']:.3f}s probe {result['probe_fit_s']:.3f}s "
-              f"ratio {result['ratio']:.3f}; CPU plain {result['plain_cpu_s']:.3f}s probe "
-              f"{result['probe_cpu_s']:.3f}s ratio {result['cpu_ratio']:.3f}; monitor {result['monitor_s']:.3f}s")
-
-
-if __name__ == "__main__":
-    _main()

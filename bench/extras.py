@@ -7,7 +7,7 @@ import time
 
 def diagnosis_quality(epochs: int = 5) -> str:
     """Detection rate and false positives per finding over the fault suite."""
-    from advisor.faults import CASES, detection_matrix, run_case
+    from bench.faults import CASES, detection_matrix, run_case
 
     results = [run_case(case, epochs=epochs) for case in CASES]
     matrix = detection_matrix(results)
@@ -46,7 +46,7 @@ def overhead(epochs: int = 5) -> str:
     """The probe's monitored fit vs. a plain model.fit of the same model."""
     from advisor.data import load
     from advisor.models import default_model
-    from advisor.probe import measure_overhead
+    from bench.overhead import measure_overhead
 
     dataset = load("mnist-5k")
     m = measure_overhead(default_model(dataset.info), dataset, epochs=epochs)

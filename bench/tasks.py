@@ -1,7 +1,7 @@
 """Benchmark tasks: real offline data, plus variants and broken models.
 
 A task gives a `Dataset` and the model a user would write for it; for the
-fault-injection tasks the model is the broken one from `advisor.faults`.
+fault-injection tasks the model is the broken one from `bench.faults`.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def load_task(name: str, seed: int = 0):
     from advisor.models import default_model
 
     if name.startswith("fault:"):
-        from advisor.faults import bench_case
+        from bench.faults import bench_case
 
         dataset, build = bench_case(name.split(":", 1)[1], seed=seed)
 

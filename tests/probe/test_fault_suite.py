@@ -2,7 +2,7 @@
 healthy counterpart is a clean good_fit. One probe per case, shared."""
 import pytest
 
-from advisor import faults
+from bench import faults
 
 # The softmax-bce case is Keras' own "softmax over one unit" mistake; it warns.
 # The module fixture probes every fault case (~60 s): slow, though it still runs in CI.

@@ -6,7 +6,8 @@ import pytest
 
 from advisor import probe as probe_module
 from advisor.errors import AdvisorError
-from advisor.probe import TrainingTrace, measure_overhead, overfit_tiny_subset, run_probe
+from advisor.probe import TrainingTrace, overfit_tiny_subset, run_probe
+from bench.overhead import measure_overhead
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_tiny_subset_check_separates_capacity(digits, tiny_mlp):
 
 def test_monitoring_overhead_is_measured(digits):
     """The monitor adds one probe-batch pass per epoch; the figure itself is
-    reported by `python -m advisor.faults --overhead` (machine load makes a
+    reported by `python -m bench.faults --overhead` (machine load makes a
     strict bound flaky here)."""
     from advisor.models import default_model
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advisor.diagnosis import diagnose
-from advisor.faults import case_by_name, case_data
+from bench.faults import case_by_name, case_data
 from advisor.search import SearchSpace, run_search
 from advisor.search.space import NONE
 

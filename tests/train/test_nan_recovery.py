@@ -42,7 +42,7 @@ def test_stabilized_plan_divides_lr_and_clips():
 
 
 def test_train_recovers_from_nan_and_records_it(tmp_path):
-    from advisor.faults import case_by_name, case_data
+    from bench.faults import case_by_name, case_data
     from advisor.trainer import train
     from recipes import Plan
 

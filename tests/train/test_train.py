@@ -43,7 +43,7 @@ def test_deep_sigmoid_mlp_is_repaired_far_above_the_unrepaired_model(tmp_path):
     import keras
 
     from advisor.evaluate import evaluate
-    from advisor.faults import case_by_name, case_data
+    from bench.faults import case_by_name, case_data
 
     case = case_by_name("sigmoid-deep")
     dataset = case_data(case)

@@ -4,7 +4,7 @@ their healthy counterparts on which the detectors must stay silent.
 When to use: tests assert each `FaultCase` is diagnosed (`expected_finding`
 plus `also_expected` fire, nothing outside `tolerated` does); the benchmark
 reuses the same cases (`bench_case`) to measure repairs; `python -m
-advisor.faults` prints the detection matrix. Data is offline (scikit-learn's
+bench.faults` prints the detection matrix. Data is offline (scikit-learn's
 digits, breast cancer, diabetes), split 60/20/20 stratified.
 
 Example:
@@ -347,11 +347,11 @@ def format_matrix(matrix: dict[str, dict[str, int]], n_cases: int, n_healthy: in
 
 
 def _main(argv=None) -> None:
-    """`python -m advisor.faults [--seed N] [--epochs N] [CASE ...]`: run the suite
+    """`python -m bench.faults [--seed N] [--epochs N] [CASE ...]`: run the suite
     and print each case's findings and the detection matrix."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m advisor.faults", description=_main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=_main.__doc__)
     parser.add_argument("cases", nargs="*", default=[case.name for case in CASES])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=5)

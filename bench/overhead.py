@@ -1,0 +1,83 @@
+"""The probe's monitoring overhead: its monitored fit against a plain fit of the same clone."""
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+from advisor.probe import MONITOR_SAMPLES, ProbeMonitor, _fit, _TerminateOnNaN, clone_for_training, prepare
+
+
+def measure_overhead(model, dataset, epochs: int = 5, batch_size: int = 32, seed: int = 0,
+                     repeats: int = 5) -> dict[str, float]:
+    """Cost of the probe's monitored fit against a plain `model.fit` of the same
+    clone, data pipeline and epochs (medians over `repeats`, order alternating).
+
+    Both wall time and process CPU time (all threads) are measured: on a shared
+    machine other processes inflate wall time, not this process's CPU time.
+
+    Returns:
+        {"plain_fit_s", "probe_fit_s", "ratio", "plain_cpu_s", "probe_cpu_s",
+        "cpu_ratio", "monitor_s", "epochs", "repeats"}; ratios are probe / plain
+        (goal <= 1.05). The initial evaluation and the tiny-subset check are
+        separate costs of `run_probe`, not included.
+    """
+    keras.utils.set_random_seed(seed)
+    setup = prepare(model, dataset, batch_size=batch_size, seed=seed)
+    times = {(kind, clock): [] for kind in ("plain", "probe") for clock in ("wall", "cpu")}
+    monitor_s = []
+    for rep in range(repeats):
+        for monitored in ((False, True) if rep % 2 == 0 else (True, False)):
+            keras.utils.set_random_seed(seed)
+            clone = clone_for_training(model, dataset.info)
+            callbacks = []
+            if monitored:
+                monitor = ProbeMonitor(setup.x[:MONITOR_SAMPLES], setup.y[:MONITOR_SAMPLES])
+                callbacks = [monitor, _TerminateOnNaN()]
+            wall, cpu = time.perf_counter(), time.process_time()
+            _fit(clone, setup, epochs, callbacks)
+            kind = "probe" if monitored else "plain"
+            times[kind, "wall"].append(time.perf_counter() - wall)
+            times[kind, "cpu"].append(time.process_time() - cpu)
+            if monitored:
+                monitor_s.append(monitor.monitor_time)
+    med = {key: float(np.median(values)) for key, values in times.items()}
+    return {"plain_fit_s": med["plain", "wall"], "probe_fit_s": med["probe", "wall"],
+            "ratio": med["probe", "wall"] / med["plain", "wall"],
+            "plain_cpu_s": med["plain", "cpu"], "probe_cpu_s": med["probe", "cpu"],
+            "cpu_ratio": med["probe", "cpu"] / med["plain", "cpu"],
+            "monitor_s": float(np.median(monitor_s)), "epochs": epochs, "repeats": repeats}
+
+
+def _main(argv=None) -> None:
+    """`python -m bench.overhead [DATA ...] [--epochs N] [--repeats N]`: print the
+    monitoring overhead of the probe on each dataset's default model. DATA is a
+    suite key (`bench.faults.load_data`: digits, digits-image, ...) or any
+    spec `advisor.data.load` accepts (e.g. mnist-5k)."""
+    import argparse
+
+    from bench.faults import load_data
+    from advisor.models import default_model
+
+    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=_main.__doc__)
+    parser.add_argument("data", nargs="*", default=["digits"])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    for spec in args.data:
+        try:
+            dataset = load_data(spec)
+        except ValueError:
+            from advisor.data import load
+
+            dataset = load(spec)
+        result = measure_overhead(default_model(dataset.info), dataset, epochs=args.epochs, repeats=args.repeats)
+        print(f"{spec}: n_train={dataset.info.counts.get('train')}, {args.epochs} epochs, median of "
+              f"{args.repeats}: wall plain {result['plain_fit_s']:.3f}s probe {result['probe_fit_s']:.3f}s "
+              f"ratio {result['ratio']:.3f}; CPU plain {result['plain_cpu_s']:.3f}s probe "
+              f"{result['probe_cpu_s']:.3f}s ratio {result['cpu_ratio']:.3f}; monitor {result['monitor_s']:.3f}s")
+
+
+if __name__ == "__main__":
+    _main()
