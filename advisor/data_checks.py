@@ -1,56 +1,14 @@
 """`data_findings(profile) -> list[Finding]`: what is wrong with the data, with the numbers.
 
-Thresholds are named constants with the source of their number
-(docs/references.md#knowledge-3; "ours" marks a project choice where the sources give
-no number). Override any of them per call: ``data_findings(p, {"few_samples_per_class": 50})``.
+Thresholds are the named constants of `advisor.thresholds`, each with the source of
+its number (docs/references.md#knowledge-3; "ours" marks a project choice where the
+sources give no number). Override any of them per call: ``data_findings(p, {"few_samples_per_class": 50})``.
 """
 from __future__ import annotations
 
 from advisor import profile as _profile
-from advisor.errors import AdvisorError
 from advisor.findings import SEVERITIES, Finding
-
-# [TDC] label balance (exp(entropy) - 1) / (K - 1) below 0.5 = unbalanced labels.
-LABEL_BALANCE_MIN = 0.5
-# Ours: majority/minority ratios where class weights start to matter (3:1) and
-# where accuracy alone becomes misleading (10:1).
-IMBALANCE_RATIO_MEDIUM = 3.0
-IMBALANCE_RATIO_HIGH = 10.0
-# Ours (the seeds name "small data" without a number): fewer than 100 training
-# samples per class is few, fewer than 10 very few.
-FEW_SAMPLES_PER_CLASS = 100
-VERY_FEW_SAMPLES_PER_CLASS = 10
-# Ours: under 1,000 training samples a deep net overfits easily (S2: fewer
-# layers, K-fold); from 100,000 on go deep, batch big, mixed precision (S2).
-SMALL_DATA_SAMPLES = 1_000
-LARGE_DATA_SAMPLES = 100_000
-# Ours: a few exact repeats are normal; from 1% they skew the loss.
-DUPLICATE_SHARE_MEDIUM = 0.01
-
-DEFAULT_THRESHOLDS = {
-    "label_balance_min": LABEL_BALANCE_MIN,
-    "imbalance_ratio_medium": IMBALANCE_RATIO_MEDIUM,
-    "imbalance_ratio_high": IMBALANCE_RATIO_HIGH,
-    "few_samples_per_class": FEW_SAMPLES_PER_CLASS,
-    "very_few_samples_per_class": VERY_FEW_SAMPLES_PER_CLASS,
-    "small_data_samples": SMALL_DATA_SAMPLES,
-    "large_data_samples": LARGE_DATA_SAMPLES,
-    "duplicate_share_medium": DUPLICATE_SHARE_MEDIUM,
-    "input_abs_max": _profile.INPUT_ABS_MAX,  # [UM][DD]
-    "standardized_mean_tol": _profile.STANDARDIZED_MEAN_TOL,
-    "standardized_std_range": _profile.STANDARDIZED_STD_RANGE,
-    "feature_std_ratio_max": _profile.FEATURE_STD_RATIO_MAX,
-}
-
-
-def _merge(thresholds):
-    t = dict(DEFAULT_THRESHOLDS)
-    unknown = set(thresholds or {}) - set(t)
-    if unknown:
-        raise AdvisorError(f"unknown data threshold(s) {sorted(unknown)}; valid: {', '.join(t)}")
-    t.update(thresholds or {})
-    return t
-
+from advisor.thresholds import resolve
 
 def _finding(name, severity, evidence, **values):
     return Finding(name=name, severity=severity, source="data", evidence=evidence, values=values)
@@ -171,13 +129,13 @@ def data_findings(profile, thresholds: dict | None = None) -> list[Finding]:
 
     Args:
         profile: a `DataProfile`.
-        thresholds: overrides for `DEFAULT_THRESHOLDS` keys.
+        thresholds: overrides for `advisor.thresholds` names.
 
     Example:
         >>> [f.name for f in data_findings(profile(load("digits")))]
         ['unnormalized_input', 'constant_features']
     """
-    t = _merge(thresholds)
+    t = resolve(thresholds)
     found = (_balance_findings(profile, t) + _size_findings(profile, t) + _scale_findings(profile, t)
              + _split_findings(profile, t))
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))

@@ -8,6 +8,7 @@ import dataclasses
 from typing import Any
 
 from advisor.findings import Finding
+from advisor.thresholds import resolve
 
 
 @dataclasses.dataclass
@@ -164,7 +165,8 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
             epochs for MIN_PROBE_STEPS optimizer steps).
         probe: False skips training (data and static model findings only).
         measure_precision: time float32 against mixed precision where supported.
-        thresholds: overrides for the detectors' named thresholds.
+        thresholds: overrides for any `advisor.thresholds` name (data checks,
+            model inspection and probe detectors); an unknown name raises.
 
     Example:
         report = diagnose(my_model, (x, y))
@@ -181,15 +183,16 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     import keras
 
     say = progress.stage if progress else (lambda *a, **k: None)
+    thresholds = resolve(thresholds)  # a bad name fails before any data is loaded
     keras.utils.set_random_seed(seed)  # before any model is built: same seed, same initial weights
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
     net = resolve_model(model, dataset.info)  # first: a bad model is one error line, before any progress
     say("data", f"{dataset.info.name}: {dataset.info.counts}")
     data_profile = profile(dataset)
-    findings = list(data_findings(data_profile))
+    findings = list(data_findings(data_profile, thresholds))
 
     model_profile = inspect_model(net, dataset.info)
-    findings += model_findings(model_profile, dataset.info)
+    findings += model_findings(model_profile, dataset.info, thresholds)
 
     trace = None
     probe_epochs = probe_epochs or auto_probe_epochs(dataset.info.counts["train"])

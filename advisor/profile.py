@@ -15,14 +15,9 @@ from advisor.data.dataset import SPLITS, Dataset
 from advisor.data.duplicates import duplicate_stats
 from advisor.data.moments import feature_moments
 
-# [UM][DD]: inputs outside [-1, 1] are unnormalized ...
-INPUT_ABS_MAX = 1.0
-# ... unless already standardized (S1: mean 0, variance 1): tolerances ours.
-STANDARDIZED_MEAN_TOL = 0.5
-STANDARDIZED_STD_RANGE = (0.5, 2.0)
-# Tabular features whose spreads differ this much need per-feature scaling
-# even when the pooled range looks fine (project choice).
-FEATURE_STD_RATIO_MAX = 100.0
+from advisor.thresholds import (FEATURE_STD_RATIO_MAX, INPUT_ABS_MAX, STANDARDIZED_MEAN_TOL,
+                                STANDARDIZED_STD_RANGE)
+
 _LIST_LIMIT = 50  # index lists in the profile are cut here to stay readable
 
 

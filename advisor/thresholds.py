@@ -1,4 +1,4 @@
-"""Named thresholds the model inspection and the probe detectors compare against.
+"""Named thresholds the data checks, the model inspection and the probe detectors compare against.
 
 Every number cites where it comes from (see docs/references.md):
 [AT] AUTOTRAINER (ICSE'21), [DD] DeepDiagnosis (ICSE'22), [UM] UMLAUT (CHI'21),
@@ -18,6 +18,34 @@ from __future__ import annotations
 
 import math
 from typing import Any, Mapping
+
+from advisor.errors import AdvisorError
+
+# --- Data -------------------------------------------------------------------
+# [TDC] label balance (exp(entropy) - 1) / (K - 1) below 0.5 = unbalanced labels.
+LABEL_BALANCE_MIN = 0.5
+# Ours: majority/minority ratios where class weights start to matter (3:1) and
+# where accuracy alone becomes misleading (10:1).
+IMBALANCE_RATIO_MEDIUM = 3.0
+IMBALANCE_RATIO_HIGH = 10.0
+# Ours (the seeds name "small data" without a number): fewer than 100 training
+# samples per class is few, fewer than 10 very few.
+FEW_SAMPLES_PER_CLASS = 100
+VERY_FEW_SAMPLES_PER_CLASS = 10
+# Ours: under 1,000 training samples a deep net overfits easily (S2: fewer
+# layers, K-fold); from 100,000 on go deep, batch big, mixed precision (S2).
+SMALL_DATA_SAMPLES = 1_000
+LARGE_DATA_SAMPLES = 100_000
+# Ours: a few exact repeats are normal; from 1% they skew the loss.
+DUPLICATE_SHARE_MEDIUM = 0.01
+# [UM][DD]: inputs outside [-1, 1] are unnormalized ...
+INPUT_ABS_MAX = 1.0
+# ... unless already standardized (S1: mean 0, variance 1): tolerances ours.
+STANDARDIZED_MEAN_TOL = 0.5
+STANDARDIZED_STD_RANGE = (0.5, 2.0)
+# Tabular features whose spreads differ this much need per-feature scaling
+# even when the pooled range looks fine (project choice).
+FEATURE_STD_RATIO_MAX = 100.0
 
 # --- Curves -----------------------------------------------------------------
 # [UM] "gap train-val accuracy > 5 points after epoch 3".
@@ -108,7 +136,19 @@ INIT_SCALE_FACTOR = 20.0
 # training sample (ResNet-50 on ImageNet has ~20).
 PARAMS_PER_SAMPLE = 100.0
 
-DEFAULTS: dict[str, float] = {
+DEFAULTS: dict[str, float | tuple[float, float]] = {
+    "label_balance_min": LABEL_BALANCE_MIN,
+    "imbalance_ratio_medium": IMBALANCE_RATIO_MEDIUM,
+    "imbalance_ratio_high": IMBALANCE_RATIO_HIGH,
+    "few_samples_per_class": FEW_SAMPLES_PER_CLASS,
+    "very_few_samples_per_class": VERY_FEW_SAMPLES_PER_CLASS,
+    "small_data_samples": SMALL_DATA_SAMPLES,
+    "large_data_samples": LARGE_DATA_SAMPLES,
+    "duplicate_share_medium": DUPLICATE_SHARE_MEDIUM,
+    "input_abs_max": INPUT_ABS_MAX,
+    "standardized_mean_tol": STANDARDIZED_MEAN_TOL,
+    "standardized_std_range": STANDARDIZED_STD_RANGE,
+    "feature_std_ratio_max": FEATURE_STD_RATIO_MAX,
     "overfit_accuracy_gap": OVERFIT_ACCURACY_GAP,
     "overfit_min_epochs": OVERFIT_MIN_EPOCHS,
     "overfit_val_rise_epochs": OVERFIT_VAL_RISE_EPOCHS,
@@ -141,8 +181,9 @@ DEFAULTS: dict[str, float] = {
 }
 
 
-def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, float]:
-    """Defaults merged with `overrides`; unknown keys or non-numbers raise.
+def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults merged with `overrides`; unknown keys or values that are not
+    numbers (a (low, high) pair where the default is one) raise AdvisorError.
 
     Args:
         overrides: e.g. `{"dying_relu_share": 0.6}`; `None` keeps all defaults.
@@ -153,10 +194,15 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, float]:
     merged = dict(DEFAULTS)
     for key, value in (overrides or {}).items():
         if key not in DEFAULTS:
-            raise ValueError(
-                f"Unknown threshold {key!r}; known thresholds: {', '.join(sorted(DEFAULTS))}"
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise ValueError(f"Threshold {key!r} must be a number, got {value!r}")
-        merged[key] = float(value)
+            raise AdvisorError(f"unknown threshold {key!r}; known thresholds: {', '.join(sorted(DEFAULTS))}")
+        pair = isinstance(DEFAULTS[key], tuple)
+        numbers = list(value) if pair and isinstance(value, (tuple, list)) else [value]
+        if (pair and len(numbers) != 2) or not all(_is_number(v) for v in numbers):
+            raise AdvisorError(f"threshold {key!r} must be {'a (low, high) pair of numbers' if pair else 'a number'}, "
+                               f"got {value!r}")
+        merged[key] = tuple(float(v) for v in numbers) if pair else float(value)
     return merged
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value)

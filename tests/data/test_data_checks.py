@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from advisor.data import load
-from advisor.data_checks import DEFAULT_THRESHOLDS, data_findings
+from advisor.data_checks import data_findings
+from advisor.thresholds import DEFAULTS
 from advisor.errors import AdvisorError
 from advisor.profile import profile
 
@@ -41,9 +42,9 @@ def test_balanced_data_has_no_imbalance_and_thresholds_override(imbalanced):
     relaxed = data_findings(imbalanced, {"imbalance_ratio_medium": 50, "imbalance_ratio_high": 100,
                                          "few_samples_per_class": 5})
     assert not {"class_imbalance", "few_samples_per_class"} & _names(relaxed)
-    with pytest.raises(AdvisorError, match="unknown data threshold"):
+    with pytest.raises(AdvisorError, match="unknown threshold 'imbalance'"):
         data_findings(imbalanced, {"imbalance": 3})
-    assert DEFAULT_THRESHOLDS["label_balance_min"] == 0.5
+    assert DEFAULTS["label_balance_min"] == 0.5
 
 
 def test_leaking_split_is_flagged(tmp_path):

@@ -30,6 +30,35 @@ def test_non_numbers_are_refused(value):
         thresholds.resolve({"dying_relu_share": value})
 
 
+def test_a_range_threshold_takes_a_pair_and_nothing_else():
+    assert thresholds.resolve({"standardized_std_range": [0.2, 5]})["standardized_std_range"] == (0.2, 5.0)
+    for bad in (0.5, (0.5,), ("a", 2)):
+        with pytest.raises(ValueError, match="pair of numbers"):
+            thresholds.resolve({"standardized_std_range": bad})
+
+
+def test_diagnose_hands_every_override_to_the_stage_that_reads_it():
+    """Data, model and probe thresholds go through one `thresholds=` argument."""
+    import keras
+
+    from advisor.diagnosis import diagnose
+
+    model = keras.Sequential([keras.Input((13,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dropout(0.7), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+
+    def names(**overrides):
+        return {f.name for f in diagnose(model, "wine", probe=False, measure_precision=False,
+                                         thresholds=overrides).findings}
+
+    default = names()
+    assert {"high_dropout", "small_data"} <= default
+    relaxed = names(high_dropout_rate=0.8, small_data_samples=10)
+    assert not {"high_dropout", "small_data"} & relaxed
+    with pytest.raises(ValueError, match="unknown threshold"):
+        names(high_dropout=0.8)
+
+
 def test_module_is_tensorflow_free():
     import subprocess
     import sys
