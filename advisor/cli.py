@@ -218,6 +218,9 @@ _data_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, probe and tuner."),
     click.option("--model", "model_spec", metavar="M",
                  help="A .keras file, module:function, or a built-in architecture (mlp, cnn, cnn1d)."),
+    click.option("--pretrained", is_flag=True,
+                 help="--model's weights are trained (found on its own for a .keras saved after fit): "
+                      "no initialization findings, no recipe re-initializes it without saying so."),
 ]
 
 
@@ -236,7 +239,7 @@ def data_options(f):
 @click.option("--no-probe", is_flag=True, help="Data findings only: do not build or train a model.")
 @click.option("--save-plan", type=click.Path(dir_okay=False), help="Write the plan it would apply to this file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (and nothing else).")
-def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe_seconds, no_probe,
+def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_epochs, probe_seconds, no_probe,
              save_plan, as_json):
     """Say what is wrong with DATA (and a model training on it), and the plan that would fix it.
 
@@ -248,8 +251,9 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
     if save_plan:
         _check_writable_file(save_plan, "--save-plan")
     if no_probe:
-        if model_spec or save_plan:
-            raise AdvisorError("--no-probe looks at the data only: drop --model/--save-plan, or drop --no-probe")
+        if model_spec or save_plan or pretrained:
+            raise AdvisorError("--no-probe looks at the data only: drop --model/--pretrained/--save-plan, "
+                               "or drop --no-probe")
         report = build_data_report(data, target=target, data_dir=data_dir, seed=seed, task=task)
     else:
         import_tensorflow_quietly()
@@ -259,7 +263,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
 
         dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
         result = run_diagnose(model_spec, dataset, probe_epochs=probe_epochs, probe_seconds=probe_seconds,
-                              seed=seed, progress=Progress(quiet=as_json))
+                              seed=seed, pretrained=pretrained, progress=Progress(quiet=as_json))
         if save_plan:
             result.plan.save(save_plan)
         report = result.to_dict()
@@ -292,7 +296,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, probe_epochs, probe
               help="TensorFlow op determinism and no timing-based choices: same --seed, same results on CPU.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
-def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, trials, tuner, tuner_role,
+def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path, budget, trials, tuner, tuner_role,
           worker_timeout, epochs, out, resume, deterministic, quiet, as_json):
     """Diagnose, search the repairs with keras-tuner and train on DATA.
 
@@ -323,7 +327,7 @@ def train(data, target, data_dir, task, seed, model_spec, plan_path, budget, tri
     result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
                        epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
                        deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout,
-                       started_at=STARTED_AT)
+                       started_at=STARTED_AT, pretrained=pretrained)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},

@@ -152,7 +152,8 @@ def auto_probe_epochs(n_train: int, floor: int = 5) -> int:
 
 def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epochs: int | None = None,
              probe_seconds: float | None = None, probe: bool = True, seed: int = 0,
-             measure_precision: bool = True, thresholds: dict | None = None, progress=None) -> Report:
+             measure_precision: bool = True, thresholds: dict | None = None, pretrained: bool = False,
+             progress=None) -> Report:
     """Look at the data, the model and how it starts to train; say what is
     wrong and which recipes would fix it.
 
@@ -164,6 +165,8 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
         probe_epochs / probe_seconds: the probe's budget (default: enough
             epochs for MIN_PROBE_STEPS optimizer steps).
         probe: False skips training (data and static model findings only).
+        pretrained: the model's weights are trained (without it, found from the
+            weights themselves: `advisor.inspect_model.trained_weights`).
         measure_precision: time float32 against mixed precision where supported.
         thresholds: overrides for any `advisor.thresholds` name (data checks,
             model inspection and probe detectors); an unknown name raises.
@@ -191,7 +194,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     data_profile = profile(dataset)
     findings = list(data_findings(data_profile, thresholds))
 
-    model_profile = inspect_model(net, dataset.info)
+    model_profile = inspect_model(net, dataset.info, pretrained=pretrained)
     findings += model_findings(model_profile, dataset.info, thresholds)
 
     trace = None

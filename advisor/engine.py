@@ -12,7 +12,7 @@ import json
 from typing import Any, NamedTuple
 
 from advisor.rules.catalog import RECIPES
-from advisor.rules.conflicts import merge_configs, rejection, required_missing
+from advisor.rules.conflicts import merge_configs, reinit_warnings, rejection, required_missing
 from advisor.rules.registry import Recommendation, Rule, all_rules
 from advisor.rules.repairs import repair_sequence, repairable_problems  # noqa: F401  (re-exported)
 
@@ -132,6 +132,8 @@ def decide(facts, rules: list[Rule] | None = None) -> Decision:
     for recipe, config, finding in required_missing(facts, chosen):
         chosen[recipe] = Choice(recipe, config, ["engine"],
                                 [f"required when {finding}: {facts.get(finding).evidence}"])
+    for text, why in reinit_warnings(facts, chosen):
+        advice.setdefault(text, Advice(text, ["engine"], [why]))
     ordered = sorted(chosen.values(), key=lambda c: (_stage(c.recipe), c.recipe))
     return Decision(ordered, dropped, list(advice.values()))
 

@@ -72,6 +72,7 @@ class ModelProfile:
     n_train: int = 0
     params_per_sample: float | None = None
     layers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    trained_weights: str | None = None  # why the weights look trained, or None for a fresh model
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -105,17 +106,8 @@ def _init_kind(init) -> str:
 def describe_layers(model) -> list[LayerInfo]:
     """Layers in order (nested models flattened), with activations folded onto
     the kernel layer they follow (Dense(linear) -> Activation("relu") = relu)."""
-    flat, infos, last_computing, last_act = [], [], None, None
-
-    def walk(m):
-        for layer in m.layers:
-            if isinstance(layer, keras.Model):
-                walk(layer)
-            else:
-                flat.append(layer)
-
-    walk(model)
-    for layer in flat:
+    infos, last_computing, last_act = [], None, None
+    for layer in _flat_layers(model):
         kernel = getattr(layer, "kernel", None)
         act = activation_name(layer)
         if kernel is not None:
@@ -170,12 +162,59 @@ def _learning_rate(optimizer) -> float | None:
         return None
 
 
-def inspect_model(model: keras.Model, info) -> ModelProfile:
+def trained_weights(model: keras.Model) -> str | None:
+    """Why `model`'s weights look trained, or None when they could be a fresh start.
+
+    Two exact signs: its optimizer has taken steps (a `.keras` file saved after
+    `fit` keeps the count), or a kernel holds a value its own initializer can
+    never draw (Keras's uniform and truncated-normal VarianceScaling draws are
+    bounded: He, Glorot and LeCun, the defaults).
+    """
+    optimizer = getattr(model, "optimizer", None)
+    steps = int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
+    if steps > 0:
+        return f"its optimizer has taken {steps} training steps"
+    for layer in _flat_layers(model):
+        init, kernel = getattr(layer, "kernel_initializer", None), getattr(layer, "kernel", None)
+        if kernel is None or not isinstance(init, keras.initializers.VarianceScaling):
+            continue
+        bound = _draw_bound(init, tuple(kernel.shape))
+        largest = float(np.abs(keras.ops.convert_to_numpy(kernel)).max()) if bound else 0.0
+        if bound and largest > 1.001 * bound:
+            return (f"layer {layer.name}'s kernel holds {largest:.3g}, beyond the {bound:.3g} its "
+                    f"{type(init).__name__} initializer can draw")
+    return None
+
+
+def _draw_bound(init, shape: tuple) -> float | None:
+    """The largest |value| `init` can draw for `shape` (None: unbounded)."""
+    if len(shape) < 2:
+        return None
+    receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[init.mode]
+    variance = init.scale / max(1.0, fan)
+    if init.distribution == "uniform":
+        return float(np.sqrt(3.0 * variance))
+    if init.distribution == "truncated_normal":  # cut at 2 standard deviations of the rescaled normal
+        return float(2.0 * np.sqrt(variance) / 0.87962566103423978)
+    return None
+
+
+def _flat_layers(model) -> list:
+    flat = []
+    for layer in model.layers:
+        flat.extend(_flat_layers(layer) if isinstance(layer, keras.Model) else [layer])
+    return flat
+
+
+def inspect_model(model: keras.Model, info, pretrained: bool = False) -> ModelProfile:
     """Read the model's structure and compile settings (static; no training).
 
     Args:
         model: a built Keras model (compiled or not).
         info: the `DatasetInfo` it will train on (for parameters per sample).
+        pretrained: the user says its weights are trained (else `trained_weights` decides).
     """
     layers = describe_layers(model)
     computing = [layer for layer in layers if layer.computing]
@@ -203,6 +242,7 @@ def inspect_model(model: keras.Model, info) -> ModelProfile:
         n_train=n_train,
         params_per_sample=num_params / n_train if n_train else None,
         layers=[dataclasses.asdict(layer) for layer in layers],
+        trained_weights="the user says so (--pretrained)" if pretrained else trained_weights(model),
     )
 
 
@@ -279,8 +319,29 @@ def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
                                   f"follows the {layer.bn_after} activation; put it before the activation (S2)",
                                   layer.name, activation=layer.bn_after))
     hidden = computing[:-1]
+    if not p.trained_weights:  # a pretrained model's weights are not a start to judge
+        found += _init_findings(hidden, t, several=len(computing) > 1)
+    saturating = [layer.name for layer in hidden if layer.activation in SATURATING]
+    if len(saturating) >= t["deep_saturating_layers"] and not p.has_batchnorm:
+        found.append(_finding("deep_saturating_stack", "medium", f"{len(saturating)} hidden sigmoid/tanh "
+                              f"layers without BatchNormalization (threshold {t['deep_saturating_layers']:g}): "
+                              f"gradients shrink through each (S3, S4)", saturating[0], layers=saturating))
+    dead = [layer for layer in hidden if layer.activation in DEAD_ZONE]
+    if dead:
+        kinds = "/".join(sorted({layer.activation for layer in dead}))
+        found.append(_finding("dead_zone_activation", "high", f"{len(dead)} hidden {kinds} layer(s) "
+                              f"({', '.join(layer.name for layer in dead[:4])}): zero output or slope around "
+                              f"zero, where freshly initialized units start, so they pass no gradient",
+                              dead[0].name, layers=[layer.name for layer in dead]))
+    return found
+
+
+def _init_findings(hidden: list[LayerInfo], t: dict, several: bool) -> list[Finding]:
+    """Initialization: constant kernels, kernels far from their scale, initializers
+    that do not suit the activation. Only meaningful for a fresh start."""
+    found = []
     for layer in hidden:
-        if layer.kernel_constant and len(computing) > 1:
+        if layer.kernel_constant and several:
             what = "all zeros" if layer.kernel_init == "zeros" else "one constant value"
             found.append(_finding("zero_init", "high", f"layer {layer.name}: kernel is {what}, so its units "
                                   f"stay identical and cannot learn different features (S4)", layer.name,
@@ -304,18 +365,6 @@ def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
             found.append(_finding("init_activation_mismatch", severity, f"{len(bad)} {'/'.join(kinds)} layer(s) "
                                   f"({', '.join(bad[:4])}) not {init}-initialized; {init} init suits "
                                   f"{'/'.join(sorted(acts))} (S3, S4)", bad[0], layers=bad, expected_init=init))
-    saturating = [layer.name for layer in hidden if layer.activation in SATURATING]
-    if len(saturating) >= t["deep_saturating_layers"] and not p.has_batchnorm:
-        found.append(_finding("deep_saturating_stack", "medium", f"{len(saturating)} hidden sigmoid/tanh "
-                              f"layers without BatchNormalization (threshold {t['deep_saturating_layers']:g}): "
-                              f"gradients shrink through each (S3, S4)", saturating[0], layers=saturating))
-    dead = [layer for layer in hidden if layer.activation in DEAD_ZONE]
-    if dead:
-        kinds = "/".join(sorted({layer.activation for layer in dead}))
-        found.append(_finding("dead_zone_activation", "high", f"{len(dead)} hidden {kinds} layer(s) "
-                              f"({', '.join(layer.name for layer in dead[:4])}): zero output or slope around "
-                              f"zero, where freshly initialized units start, so they pass no gradient",
-                              dead[0].name, layers=[layer.name for layer in dead]))
     return found
 
 
@@ -332,6 +381,10 @@ def model_findings(profile: ModelProfile, info, thresholds=None) -> list[Finding
     if not profile.compiled:
         found.append(_finding("not_compiled", "medium", "the model is not compiled; the advisor compiles "
                               "it with Adam(1e-3) and the task's default loss"))
+    if profile.trained_weights:
+        found.append(_finding("pretrained_weights", "info", f"the model carries trained weights: "
+                              f"{profile.trained_weights}; initialization findings are skipped and no recipe "
+                              f"re-initializes it without saying so", why=profile.trained_weights))
     found += _pairing_findings(profile, info) + _layer_findings(profile, t)
     ratio = profile.params_per_sample
     if ratio is not None and ratio > t["params_per_sample"]:

@@ -62,7 +62,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
           probe_epochs: int | None = None, deterministic: bool = False,
           tuner_role: str | None = None, worker_timeout_s: float | None = None,
-          started_at: float | None = None) -> TrainResult:
+          started_at: float | None = None, pretrained: bool = False) -> TrainResult:
     """Diagnose, search the repairs the diagnosis suggests (seeded with the rule
     book's plan and the user's setup unchanged), and train the best plan;
     leaves a run folder (model.keras, plan.json, findings.json, metrics.json,
@@ -90,6 +90,9 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             KERASTUNER_ORACLE_IP/_PORT name this host); see advisor.tune_cluster.
         worker_timeout_s: with tuner_role, a worker silent this long is
             presumed dead and its trial goes to another worker (default 60).
+        pretrained: the model's weights are trained: no initialization
+            findings, no recipe re-initializes it without saying so (found on
+            its own for a `.keras` saved after fit).
 
     Example:
         result = train("digits", out="runs/digits")
@@ -153,6 +156,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         try:
             # Across hosts every stage must run the same steps everywhere: no probe, no timing.
             report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed, probe=hosts == 1,
+                              pretrained=pretrained,
                               probe_seconds=_probe_seconds(budget),
                               measure_precision=not deterministic and hosts == 1, progress=progress)
         except AdvisorError:  # input the probe refused: nothing worth keeping or resuming

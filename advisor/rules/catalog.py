@@ -19,6 +19,9 @@ RECIPE_STAGES: dict[str, tuple[str, ...]] = {
     "fit": ("early_stop", "batch_size", "tensorboard"),
 }
 RECIPES: tuple[str, ...] = tuple(name for names in RECIPE_STAGES.values() for name in names)
+# Recipes that give some layers fresh weights (their rebuild clears `keep_weights`):
+# on a pretrained model they throw trained weights away.
+REINITIALIZING: tuple[str, ...] = ("activation", "initializer", "width")
 
 FINDINGS: dict[str, tuple[str, ...]] = {
     "data": ("class_imbalance", "unnormalized_input", "small_data", "large_data", "few_samples_per_class",
@@ -26,7 +29,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
              "missing_class_in_split", "single_class"),
     "model": ("loss_output_mismatch", "output_units_mismatch", "regression_output_activation", "high_dropout",
               "init_activation_mismatch", "zero_init", "deep_saturating_stack", "bn_after_activation",
-              "too_many_params", "not_compiled", "dead_zone_activation", "init_scale"),
+              "too_many_params", "not_compiled", "dead_zone_activation", "init_scale", "pretrained_weights"),
     "training": ("overfitting", "underfitting", "good_fit", "slow_convergence", "oscillating_loss",
                  "divergence", "wrong_initial_loss", "vanishing_gradient", "exploding_gradient", "dying_relu",
                  "saturated_activations", "update_ratio_out_of_range", "unchanged_weights",

@@ -10,14 +10,16 @@ merged into an accepted one, or rejected with a reason. The policies:
 - callbacks watching val_loss need a validation split;
 - the same recipe twice: equal configs merge, batch sizes merge to the
   largest, otherwise the higher priority config stands;
-- some findings require a recipe (clipping when gradients explode).
+- some findings require a recipe (clipping when gradients explode);
+- a pretrained model is never re-initialized wholesale (initializer, width);
+  an activation swap stays, and the plan's advice says which weights it loses.
 """
 from __future__ import annotations
 
 import json
 
 from advisor.rules import thresholds as T
-from advisor.rules.catalog import RECIPE_STAGES
+from advisor.rules.catalog import REINITIALIZING, RECIPE_STAGES
 
 SLOTS: dict[str, tuple[str, ...]] = {
     "optimizer": RECIPE_STAGES["optimizer"],
@@ -29,6 +31,8 @@ SLOTS: dict[str, tuple[str, ...]] = {
 REGULARIZERS = ("dropout", "l1", "l2", "label_smoothing", "tabular_noise", "image_augment")
 UNDERFIT_FINDINGS = ("underfitting", "cannot_overfit_subset")
 NEEDS_VALIDATION = ("early_stop", "reduce_on_plateau")
+# Re-initializing recipes that touch every layer they apply to, not just a repaired one.
+WHOLESALE_REINIT = tuple(r for r in REINITIALIZING if r != "activation")
 # finding -> the recipe (and config, if no rule supplied one) a plan must then contain
 REQUIRED: dict[str, tuple[str, dict]] = {
     "exploding_gradient": ("gradient_clip", {"clipvalue": T.CLIP_VALUE}),
@@ -56,6 +60,9 @@ def rejection(rec, facts, chosen: dict) -> str | None:
         if under is not None:
             return (f"{under.name}: {under.evidence}; regularization would make fitting the training "
                     "data harder (S2: dropout only when overfitting)")
+    if rec.recipe in WHOLESALE_REINIT and facts.has("pretrained_weights"):
+        return (f"the model carries trained weights ({_why_pretrained(facts)}); "
+                f"{rec.recipe} would replace them with fresh ones")
     if rec.recipe in NEEDS_VALIDATION and facts.n_val == 0:
         return "there is no validation split for it to monitor"
     same = chosen.get(rec.recipe)
@@ -68,6 +75,15 @@ def rejection(rec, facts, chosen: dict) -> str | None:
     return None
 
 
+def reinit_warnings(facts, chosen: dict) -> list[tuple[str, str]]:
+    """(advice text, why) for each chosen recipe that re-initializes layers of a pretrained model."""
+    if not facts.has("pretrained_weights"):
+        return []
+    return [(f"{name} gives the layers it changes fresh weights: their pretrained weights are lost "
+             f"(drop {name} from the plan to keep them)", _why_pretrained(facts))
+            for name in chosen if name in REINITIALIZING]
+
+
 def required_missing(facts, chosen: dict) -> list[tuple[str, dict, str]]:
     """(recipe, config, finding name) the findings require but the plan lacks."""
     missing, seen = [], set()
@@ -76,6 +92,11 @@ def required_missing(facts, chosen: dict) -> list[tuple[str, dict, str]]:
             missing.append((recipe, dict(config), finding))
             seen.add(recipe)
     return missing
+
+
+def _why_pretrained(facts) -> str:
+    found = facts.get("pretrained_weights")
+    return found.values.get("why") or found.evidence
 
 
 def _describe(choice) -> str:

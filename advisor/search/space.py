@@ -94,12 +94,14 @@ class SearchSpace:
         if ("small_data" in problems or "overfitting" in problems) and "overfitting" not in groups:
             groups["regularize"] = {n: (registry.get(n)(),) for n in ("dropout", "l2")}
         hidden_acts = set(getattr(facts, "hidden_activations", None) or ())
-        if hidden_acts - set(WELL_BEHAVED):
+        # A pretrained model keeps its weights: no choice re-initializes layers wholesale.
+        fresh = facts is None or not facts.has("pretrained_weights")
+        if fresh and hidden_acts - set(WELL_BEHAVED):
             # An activation outside the well-behaved ones (shrinks, exponential, linear
             # stacks, hidden softmax...) is a suspect whatever the probe named.
             groups["hidden_activation"] = {f"activation:{to}": (registry.get("activation")(to=to, swap="all"),)
                                            for to in ("relu", "selu")}
-        if {"zero_init", "init_scale", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
+        if fresh and {"zero_init", "init_scale", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
                 "unchanged_weights", "dying_relu"} & set(problems):
             groups["initializer"] = {"initializer:auto": (registry.get("initializer")(kind="auto"),)}
         defaults = {}
@@ -108,9 +110,9 @@ class SearchSpace:
             defaults[problem] = next((label for label, recipes in options.items()
                                       if all(r.name in names for r in recipes)), NONE)
         hidden = _hidden_kernel_layers(net)
-        widths = WIDTHS if hidden else ()
+        widths = WIDTHS if hidden and fresh else ()
         plain = is_plain_stack(net)
-        depths = DEPTHS if plain and ({"underfitting", "cannot_overfit_subset"} & set(problems)) else ()
+        depths = DEPTHS if fresh and plain and ({"underfitting", "cannot_overfit_subset"} & set(problems)) else ()
         return cls(plan, groups, defaults, cls.lr_range_around(lr_centre), widths, depths)
 
     @staticmethod

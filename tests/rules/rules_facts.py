@@ -8,7 +8,7 @@ SOURCES = {"data": ("class_imbalance", "unnormalized_input", "small_data", "larg
            "hardware": ("mixed_precision_faster", "multiple_gpus", "multi_worker")}
 MODEL = ("loss_output_mismatch", "output_units_mismatch", "regression_output_activation", "high_dropout",
          "init_activation_mismatch", "zero_init", "deep_saturating_stack", "bn_after_activation",
-         "too_many_params", "not_compiled", "dead_zone_activation", "init_scale")
+         "too_many_params", "not_compiled", "dead_zone_activation", "init_scale", "pretrained_weights")
 
 
 def finding(name, evidence=None, **values):

@@ -108,3 +108,42 @@ def test_a_dead_zone_activation_is_swapped_for_relu_in_the_rule_books_plan(dead)
     dense = [layer.get_config()["activation"] for layer in rebuilt.layers if isinstance(layer, keras.layers.Dense)]
     assert dense == ["relu", "relu", "softmax"]
     assert not facts_for(mlp("relu", "softmax"))[0].has("dead_zone_activation")
+
+
+def _trained(model, epochs=30):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)
+    model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
+    return model
+
+
+def test_trained_weights_are_recognized_from_the_optimizer_or_from_the_weights_themselves(tmp_path):
+    from advisor.inspect_model import trained_weights
+
+    fresh = mlp("relu", "softmax")
+    assert trained_weights(fresh) is None
+    saved = tmp_path / "trained.keras"
+    _trained(mlp("relu", "softmax")).save(saved)
+    assert "training steps" in trained_weights(keras.models.load_model(saved, safe_mode=True))
+    # The weights alone, in a model whose optimizer never ran (as from load_weights):
+    bare = mlp("relu", "softmax")
+    bare.set_weights(keras.models.load_model(saved, safe_mode=True).get_weights())
+    assert "beyond" in trained_weights(bare)
+
+
+def test_a_pretrained_model_is_not_re_initialized_without_saying_so(tmp_path):
+    model = _trained(mlp("relu", "softmax"))
+    facts, profile = facts_for(model)
+    # glorot-initialized ReLU layers: a fresh model gets init_activation_mismatch, a trained one does not
+    assert facts_for(mlp("relu", "softmax"))[0].has("init_activation_mismatch")
+    assert facts.has("pretrained_weights") and not facts.has("init_activation_mismatch")
+    with_problems = facts_for(model, extra=[finding("vanishing_gradient"), finding("underfitting")])[0]
+    decision = decide(with_problems)
+    chosen = dict(decision.recipes())
+    assert "initializer" not in chosen and "width" not in chosen
+    assert "activation" in chosen  # the vanishing gradient's repair stays, and the plan says what it costs
+    assert any(a.text.startswith("activation gives the layers it changes fresh weights") for a in decision.advice)
+    assert any(d.recipe == "initializer" and "trained weights" in d.reason for d in decision.dropped)

@@ -54,7 +54,12 @@ def test_every_recommendation_carries_evidence_and_its_rule():
         assert rec.recipe is not None or rec.advice
 
 
-@pytest.mark.parametrize("name", ALL_FINDINGS)
+# Findings that change how the engine settles other rules' recommendations, not a rule
+# of their own (tests/rules/test_model_repairs.py shows pretrained_weights at work).
+ENGINE_FINDINGS = ("pretrained_weights",)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL_FINDINGS if n not in ENGINE_FINDINGS])
 def test_every_catalog_finding_moves_some_rule(name):
     """Each finding alone changes the decision beyond the defaults (a recipe, a drop or advice)."""
     facts = healthy(findings=[finding(name, f"{name}: 7 of 9 measured", direction="high")], gpus=0)
