@@ -290,6 +290,9 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @click.option("--worker-timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Chief: seconds without word from a worker before its trial goes to another worker.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of the final fit (default 30; early stopping may end it sooner).")
+@click.option("--ensemble", type=click.IntRange(min=2), metavar="K",
+              help="Soft-vote the final model with the search's best trial models (K members); kept only "
+                   "when it validates better. metrics.json shows every member's test metrics.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from where it stopped.")
 @click.option("--deterministic", is_flag=True,
@@ -297,7 +300,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path, budget, trials, tuner, tuner_role,
-          worker_timeout, epochs, out, resume, deterministic, quiet, as_json):
+          worker_timeout, epochs, ensemble, out, resume, deterministic, quiet, as_json):
     """Diagnose, search the repairs with keras-tuner and train on DATA.
 
     Leaves a run folder with model.keras, plan.json, findings.json,
@@ -327,7 +330,7 @@ def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path,
     result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
                        epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
                        deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout,
-                       started_at=STARTED_AT, pretrained=pretrained)
+                       started_at=STARTED_AT, pretrained=pretrained, ensemble=ensemble)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},

@@ -62,7 +62,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
           probe_epochs: int | None = None, deterministic: bool = False,
           tuner_role: str | None = None, worker_timeout_s: float | None = None,
-          started_at: float | None = None, pretrained: bool = False) -> TrainResult:
+          started_at: float | None = None, pretrained: bool = False, ensemble: int | None = None) -> TrainResult:
     """Diagnose, search the repairs the diagnosis suggests (seeded with the rule
     book's plan and the user's setup unchanged), and train the best plan;
     leaves a run folder (model.keras, plan.json, findings.json, metrics.json,
@@ -93,6 +93,10 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         pretrained: the model's weights are trained: no initialization
             findings, no recipe re-initializes it without saying so (found on
             its own for a `.keras` saved after fit).
+        ensemble: soft-vote the final model with the search's best trial
+            models, `ensemble` members in all; kept only when it beats the
+            final model on validation (each member's and the ensemble's test
+            metrics go to metrics.json either way).
 
     Example:
         result = train("digits", out="runs/digits")
@@ -118,6 +122,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         raise AdvisorError(f"--epochs must be at least 1, got {epochs}")
     if trials is not None and trials < 1:
         raise AdvisorError(f"--trials must be at least 1, got {trials}")
+    if ensemble is not None and ensemble < 2:
+        raise AdvisorError(f"--ensemble needs at least 2 members, got {ensemble}")
     given_plan = _load_plan(plan) if plan is not None else None
     if hosts > 1:
         tuner = "none"
@@ -180,12 +186,13 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     run.set_status("incomplete", stage="search")
     done = run.read_json("trials.json") if resume else None
     saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
-    fallback = None
+    fallback, top_models = None, []
     if done is not None and saved:
         final_plan = Plan.from_dict(saved)
     elif "space" in state and tuner_role is None:
-        final_plan, fallback = _search(state, net, dataset, run, budget, tuner=tuner, trials=trials,
-                                       epochs=epochs, seed=seed, resume=resume, progress=progress)
+        final_plan, fallback, top_models = _search(state, net, dataset, run, budget, tuner=tuner, trials=trials,
+                                                   epochs=epochs, seed=seed, resume=resume, progress=progress,
+                                                   keep_models=ensemble or 1)
     else:
         chosen = _with_tunable_lr(Plan.from_dict(state["plan"]))
         best_hp, _ = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs, seed=seed,
@@ -198,7 +205,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     # 3. Final fit until the budget's end, resumable per epoch, then test metrics.
     keras.utils.set_random_seed(seed)
     model, history, final_plan, fit_info = _final_fit(final_plan, net, dataset, run, epochs=epochs,
-                                                      progress=progress, deadline=budget.fit_end)
+                                                      progress=progress, deadline=budget.fit_end,
+                                                      ensemble=ensemble or 0)
     if fallback is not None and _better(fallback, model, dataset, net):
         progress.stage("final fit", "the search's best trial model validates better than the cut-short "
                                     "final fit: keeping the trial model")
@@ -206,10 +214,15 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     from advisor.evaluate import evaluate
 
     x_test, y_test = dataset.arrays["test"]
+    voting = None
+    if ensemble:
+        model, voting = _ensemble(model, top_models, ensemble, dataset, net, progress)
     metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, x_test, y_test,
                        dataset.info.task, dataset.info.class_names)
     metrics["epochs_run"] = len(history.get("loss", []))
     metrics["final_fit"] = fit_info
+    if voting is not None:
+        metrics["ensemble"] = voting
     run.save_model(model)
     run.write_json("history.json", history)
     metrics["budget_s"] = budget.total_s
@@ -284,8 +297,10 @@ def _centred(space, net, dataset, budget: Budget, seed: int, progress):
     return dataclasses.replace(space, lr_range=type(space).lr_range_around(found.suggestion / current))
 
 
-def _search(state, net, dataset, run, budget: Budget, *, tuner, trials, epochs, seed, resume, progress):
-    """The diagnosis-seeded search; returns the plan to train and the best trial's model."""
+def _search(state, net, dataset, run, budget: Budget, *, tuner, trials, epochs, seed, resume, progress,
+            keep_models=1):
+    """The diagnosis-seeded search; returns the plan to train, the best trial's
+    model and the `keep_models` best trials' models."""
     from advisor.search import SearchSpace, run_search
 
     space = SearchSpace.from_dict(state["space"])
@@ -296,13 +311,41 @@ def _search(state, net, dataset, run, budget: Budget, *, tuner, trials, epochs, 
                              + (f", at most {trials} trials" if trials else ""))
     result = run_search(space, net, dataset, run.file("tuner"), tuner=tuner, objective=objective,
                         epochs=trial_epochs(epochs), seed=seed, deadline=budget.fit_end, fit_end=budget.fit_end,
-                        final_epochs=epochs, max_trials=trials,
+                        final_epochs=epochs, max_trials=trials, keep_models=keep_models,
                         resume=resume, say=lambda m: progress.stage("search", m))
     run.write_json("trials.json", {"tuner": tuner, **result.to_dict()})
     names = ", ".join(r.name for r in result.plan.recipes) or "the model as given"
     progress.stage("search", f"kept: {names}" + (f" ({result.objective} {result.best_score:.4f})"
                                                  if result.best_score is not None else ""))
-    return result.plan, result.best_model
+    return result.plan, result.best_model, result.top_models
+
+
+def _ensemble(model, top_models, size: int, dataset, net, progress):
+    """The final model soft-voted with the best trial models (`size` members);
+    returns the model to keep and what was measured."""
+    from advisor.ensemble import soft_vote
+    from advisor.evaluate import evaluate
+
+    members = [model] + [m for _, _, m in top_models if m is not model][: size - 1]
+    sources = ["final fit"] + [f"trial {t}" for _, t, m in top_models if m is not model][: size - 1]
+    if len(members) < 2:
+        progress.stage("ensemble", "no trial model to vote with (the search ran no other trial, or was resumed)")
+        return model, {"kept": False, "members": [], "note": "no trial model in memory"}
+    classification = dataset.info.task != "regression"
+    voted = soft_vote(members, loss=model.loss, metrics=["accuracy"] if classification else None)
+    x, y = dataset.arrays["test"]
+    keys = ("accuracy", "macro_f1") if classification else ("mae", "rmse")
+
+    def test_scores(m):
+        scores = evaluate(m, x, y, dataset.info.task, dataset.info.class_names)
+        return {k: scores[k] for k in keys}
+
+    kept = _better(voted, model, dataset, net)
+    record = {"kept": kept, "members": [{"source": s, "test": test_scores(m)} for s, m in zip(sources, members)],
+              "ensemble_test": test_scores(voted)}
+    progress.stage("ensemble", f"{len(members)} members: " + ("kept, it validates better than the final model"
+                                                              if kept else "not kept, the final model validates as well"))
+    return (voted if kept else model), record
 
 
 def _better(candidate, model, dataset, net) -> bool:
@@ -523,7 +566,7 @@ class FitDeadline(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None):
+def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None, ensemble: int = 0):
     """Fit with per-epoch backups (resume), NaN recovery and the budget's
     deadline; returns the model, the merged history, the plan actually used
     (stabilized after a NaN) and how the fit ended."""
@@ -531,10 +574,12 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
 
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
     monitor = "val_accuracy" if _objective(net, dataset).name == "val_accuracy" else "val_loss"
-    # After a cut: the cut epoch's validation, _better's two validation passes, the test predictions.
+    # After a cut: the cut epoch's validation, _better's two validation passes, the test predictions;
+    # an ensemble of K adds about K validation passes and two test passes per member.
     n_val, n_test = (len(dataset.arrays[s][1]) for s in ("val", "test"))
+    ratio = n_test / max(1, n_val)
     stop = FitDeadline(deadline if deadline is not None else math.inf, monitor,
-                       closing_passes=3 + n_test / max(1, n_val))
+                       closing_passes=3 + ratio + ensemble * (1 + 2 * ratio))
     train_ds, val_ds = plan.transform(dataset.train, dataset.val)
     total = epochs
     while True:

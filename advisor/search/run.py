@@ -51,6 +51,7 @@ class SearchResult:
     best_score: float | None
     best_model: object = None  # the best trial's model at its best epoch (None after a resume)
     space: dict = dataclasses.field(default_factory=dict)
+    top_models: list = dataclasses.field(default_factory=list)  # (score, trial id, model), best first
 
     def to_dict(self) -> dict:
         return {"plan": self.plan.to_dict(), "best_hyperparameters": self.best_values, "trials": self.trials,
@@ -96,11 +97,13 @@ class SearchHyperModel(kt.HyperModel):
     """
 
     def __init__(self, space: SearchSpace, net, dataset, *, epochs: int, seed: int, objective: kt.Objective,
-                 trial_seconds: float, deadline: float | None):
+                 trial_seconds: float, deadline: float | None, keep: int = 1):
         super().__init__(name="advisor-search")
         self.space, self.net, self.dataset, self.epochs, self.seed = space, net, dataset, epochs, seed
         self.objective, self.trial_seconds, self.deadline = objective, trial_seconds, deadline
         self.best_score, self.best_model = -math.inf, None
+        # The `keep` best trials' models (for an ensemble): (signed score, trial id, model), best first.
+        self.keep, self.top, self.trial_id = keep, [], None
         self.best_pace = None  # (seconds per epoch, seconds per trial, recipes) of the best trial
         self._kept_gradients = custom_gradients()
 
@@ -113,6 +116,11 @@ class SearchHyperModel(kt.HyperModel):
     def fit(self, hp, model, *args, callbacks=None, epochs=None, **kwargs):
         plan = self.space.plan_for(hp)
         return fit_plan(self, plan, model, list(callbacks or []), epochs or self.epochs)
+
+    def remember(self, score: float, model) -> None:
+        """Keep `model` (already at its best epoch) if it is among the `keep` best trials."""
+        if self.keep > 1:
+            self.top = sorted(self.top + [(score, self.trial_id, model)], key=lambda t: -t[0])[: self.keep]
 
 
 def fit_plan(hm: SearchHyperModel, plan, model, callbacks, epochs):
@@ -127,10 +135,12 @@ def fit_plan(hm: SearchHyperModel, plan, model, callbacks, epochs):
     began = time.monotonic()
     history = model.fit(train, validation_data=val, verbose=0, **fit)
     seconds, ran = time.monotonic() - began, max(1, len(history.history.get("loss", [])))
-    if keeper.weights is not None and keeper.best > hm.best_score:
+    if keeper.weights is not None:
         model.set_weights(keeper.weights)
-        hm.best_score, hm.best_model = keeper.best, model
-        hm.best_pace = (seconds / ran, seconds, len(plan.recipes))
+        hm.remember(keeper.best, model)
+        if keeper.best > hm.best_score:
+            hm.best_score, hm.best_model = keeper.best, model
+            hm.best_pace = (seconds / ran, seconds, len(plan.recipes))
     return history
 
 
@@ -145,7 +155,7 @@ def _search_end(hm: SearchHyperModel, start: float, deadline: float, final_epoch
 
 
 def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str, objective: kt.Objective,
-               epochs: int, seed: int, deadline: float, fit_end: float, final_epochs: int,
+               epochs: int, seed: int, deadline: float, fit_end: float, final_epochs: int, keep_models: int = 1,
                max_trials: int | None = None, resume: bool = False, say=lambda *a: None) -> SearchResult:
     """Search `space` until `max_trials` or until only the ablation's and the
     final fit's time is left before `fit_end` (never past `deadline`), then
@@ -156,11 +166,14 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
             same space), "hyperband" (unseeded successive halving) or "none"
             (the two seeded trials only).
         epochs: epochs per trial.
+        keep_models: keep this many best trials' models (at their best
+            epoch) in `SearchResult.top_models`, for an ensemble.
     """
     start = time.monotonic()
     deadline = min(deadline, fit_end - FINAL_MIN_SHARE * max(0.0, fit_end - start))
     hm = SearchHyperModel(space, net, dataset, epochs=epochs, seed=seed, objective=objective,
-                          trial_seconds=max(2.0, TRIAL_SHARE * max(0.0, deadline - start)), deadline=deadline)
+                          trial_seconds=max(2.0, TRIAL_SHARE * max(0.0, deadline - start)), deadline=deadline,
+                          keep=keep_models)
     hp = kt.HyperParameters()
     seeded = [] if tuner in ("random", "hyperband") else [space.rulebook_values(hp), space.unchanged_values(hp)]
     limit = 2 if tuner == "none" else (max_trials or 10_000)
@@ -181,6 +194,7 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
 
     class _Tuner(kt.Tuner):
         def run_trial(self, trial, *args, **kwargs):
+            hm.trial_id = trial.trial_id
             try:
                 return super().run_trial(trial, *args, **kwargs)
             except Exception as err:
@@ -222,7 +236,7 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
     return SearchResult(plan=plan, best_values={k: v for k, v in best_hp.values.items()}, trials=rows,
                         ablation=ablation, objective=objective.name,
                         best_score=best_trial["score"] if best_trial else None, best_model=best_model,
-                        space=space.describe())
+                        space=space.describe(), top_models=list(hm.top))
 
 
 def _ablate(hm: SearchHyperModel, plan, with_score, deadline, epochs, say):
@@ -242,9 +256,9 @@ def _ablate(hm: SearchHyperModel, plan, with_score, deadline, epochs, say):
         without = Plan([r for r in plan.recipes if r is not recipe])
         keras.utils.set_random_seed(hm.seed)
         model = without.build(hm.net, train=hm.dataset.arrays["train"], epochs=epochs)
-        saved = (hm.best_score, hm.best_model)
+        saved = (hm.best_score, hm.best_model, hm.top)
         history = fit_plan(hm, without, model, [], epochs)
-        hm.best_score, hm.best_model = saved  # the ablation does not change the best trial
+        hm.best_score, hm.best_model, hm.top = saved  # the ablation does not change the best trials
         values = [v for v in history.history.get(hm.objective.name, []) if v is not None and math.isfinite(v)]
         score = (max(values) if sign > 0 else min(values)) if values else None
         hurt = score is not None and sign * (score - with_score) >= MIN_IMPROVEMENT
