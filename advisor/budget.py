@@ -19,6 +19,9 @@ LR_FIND_MIN_BUDGET_S = 90.0  # below this the LR range test would cost a search 
 # Of what is left after the LR range test, for tuning a given plan (the
 # diagnosis-seeded search sets its own end from the pace of its trials).
 SEARCH_SHARE = 0.62
+# With --cv K: the K fold fits share this part of what is left after the search;
+# the final fit on train + val gets the rest.
+CV_SHARE = 0.5
 # Kept back at the end for evaluation, saving the model and the report.
 CLOSING_S = 3.0
 # Below this the probe alone cannot see a curve (MIN_PROBE_STEPS on small data

@@ -293,6 +293,9 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @click.option("--ensemble", type=click.IntRange(min=2), metavar="K",
               help="Soft-vote the final model with the search's best trial models (K members); kept only "
                    "when it validates better. metrics.json shows every member's test metrics.")
+@click.option("--cv", type=click.IntRange(min=2), metavar="K",
+              help="K-fold estimate of the chosen plan on train + val (mean ± std in the report), then the "
+                   "final model trains on train + val. For small data, where one validation split is noisy.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from where it stopped.")
 @click.option("--deterministic", is_flag=True,
@@ -300,7 +303,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path, budget, trials, tuner, tuner_role,
-          worker_timeout, epochs, ensemble, out, resume, deterministic, quiet, as_json):
+          worker_timeout, epochs, ensemble, cv, out, resume, deterministic, quiet, as_json):
     """Diagnose, search the repairs with keras-tuner and train on DATA.
 
     Leaves a run folder with model.keras, plan.json, findings.json,
@@ -330,7 +333,7 @@ def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path,
     result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
                        epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
                        deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout,
-                       started_at=STARTED_AT, pretrained=pretrained, ensemble=ensemble)
+                       started_at=STARTED_AT, pretrained=pretrained, ensemble=ensemble, cv=cv)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},

@@ -29,7 +29,7 @@ from advisor.errors import AdvisorError
 INPUTS_FILE = "inputs.json"
 # The options that change a run's results. The budget (and --trials, an upper
 # bound of the same kind) is not one: a resume may be given more time.
-RESULT_OPTIONS = ("seed", "epochs", "tuner")
+RESULT_OPTIONS = ("seed", "epochs", "tuner", "cv", "ensemble")
 
 # Too little disk, with headroom: keras-tuner keeps one checkpoint per trial,
 # and the final fit's BackupAndRestore one with the optimizer state; with Adam
@@ -42,11 +42,12 @@ EXPECTED_TRIALS = 30  # without --trials: about what a few minutes of search run
 
 
 def start(run, *, resume: bool, say: Callable[[str, str], None], dataset, net, model=None, plan=None,
-          seed: int = 0, epochs: int | None = None, tuner: str | None = None, trials: int | None = None) -> None:
+          seed: int = 0, epochs: int | None = None, tuner: str | None = None, trials: int | None = None,
+          cv: int | None = None, ensemble: int | None = None) -> None:
     """Where the run folder is opened: refuse a resume on other inputs, record
     the inputs, and warn when the disk obviously lacks room."""
-    check_inputs(run, inputs_of(dataset, net, model=model, plan=plan, seed=seed, epochs=epochs, tuner=tuner),
-                 resume=resume)
+    check_inputs(run, inputs_of(dataset, net, model=model, plan=plan, seed=seed, epochs=epochs, tuner=tuner,
+                                cv=cv, ensemble=ensemble), resume=resume)
     if run.status() != "complete":
         warn_low_space(run, net, trials=trials, tuner=tuner, say=say)
     guard_disk_errors()
@@ -54,7 +55,8 @@ def start(run, *, resume: bool, say: Callable[[str, str], None], dataset, net, m
 
 # ---- inputs.json ----------------------------------------------------------------------------
 
-def inputs_of(dataset, net, *, model=None, plan=None, seed=0, epochs=None, tuner=None) -> dict:
+def inputs_of(dataset, net, *, model=None, plan=None, seed=0, epochs=None, tuner=None, cv=None,
+              ensemble=None) -> dict:
     from advisor.tune_cluster import fingerprint, model_fingerprint
 
     if model is None:
@@ -69,7 +71,7 @@ def inputs_of(dataset, net, *, model=None, plan=None, seed=0, epochs=None, tuner
         "model": {"name": model_name, "parameters": int(net.count_params()), "fingerprint": model_fingerprint(net)},
         "plan": None if plan_dict is None else hashlib.sha256(json.dumps(plan_dict, sort_keys=True).encode())
         .hexdigest()[:16],
-        "seed": seed, "epochs": epochs, "tuner": tuner,
+        "seed": seed, "epochs": epochs, "tuner": tuner, "cv": cv, "ensemble": ensemble,
     }
 
 

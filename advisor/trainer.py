@@ -15,7 +15,7 @@ from pathlib import Path
 
 import keras
 
-from advisor.budget import LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
+from advisor.budget import CV_SHARE, LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
 from advisor.errors import AdvisorError
 from advisor.progress import Progress
 from advisor import run_safety
@@ -62,7 +62,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
           seed: int = 0, quiet: bool = False, target=None, data_dir=None,
           probe_epochs: int | None = None, deterministic: bool = False,
           tuner_role: str | None = None, worker_timeout_s: float | None = None,
-          started_at: float | None = None, pretrained: bool = False, ensemble: int | None = None) -> TrainResult:
+          started_at: float | None = None, pretrained: bool = False, ensemble: int | None = None,
+          cv: int | None = None) -> TrainResult:
     """Diagnose, search the repairs the diagnosis suggests (seeded with the rule
     book's plan and the user's setup unchanged), and train the best plan;
     leaves a run folder (model.keras, plan.json, findings.json, metrics.json,
@@ -97,6 +98,9 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             models, `ensemble` members in all; kept only when it beats the
             final model on validation (each member's and the ensemble's test
             metrics go to metrics.json either way).
+        cv: K-fold estimate of the chosen plan on train + val (mean ± std of
+            the objective's metric in metrics.json "cv"); the final model then
+            trains on train + val for the folds' median number of epochs.
 
     Example:
         result = train("digits", out="runs/digits")
@@ -124,6 +128,11 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         raise AdvisorError(f"--trials must be at least 1, got {trials}")
     if ensemble is not None and ensemble < 2:
         raise AdvisorError(f"--ensemble needs at least 2 members, got {ensemble}")
+    if cv is not None and cv < 2:
+        raise AdvisorError(f"--cv needs at least 2 folds, got {cv}")
+    if cv and ensemble:
+        raise AdvisorError("--cv trains the final model on the validation split too, so an ensemble could not be "
+                           "judged on it: give --cv or --ensemble, not both")
     given_plan = _load_plan(plan) if plan is not None else None
     if hosts > 1:
         tuner = "none"
@@ -150,7 +159,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     fresh = not out.exists()
     run = RunFolder(out, resume=resume)
     run_safety.start(run, resume=resume, say=progress.stage, dataset=dataset, net=net, model=model,  # inputs.json, disk space
-                     plan=given_plan, seed=seed, epochs=epochs, tuner=tuner, trials=trials)
+                     plan=given_plan, seed=seed, epochs=epochs, tuner=tuner, trials=trials, cv=cv, ensemble=ensemble)
     if resume and run.status() == "complete":
         progress.stage("resume", f"{out} is already complete")
         return _result_from(run)
@@ -200,11 +209,16 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
                            progress=progress, chief=tuner_role == "chief", lease_s=worker_timeout_s)
         final_plan = _configured(chosen, best_hp)
     run.write_json("plan.json", final_plan.to_dict())
+    fit_data, estimate = dataset, None
+    if cv:  # K-fold estimate, then the final fit on train + val (the fallback judged on val no longer can be)
+        estimate, fit_data, epochs = _cross_validate(final_plan, net, dataset, run, cv, epochs, seed, budget,
+                                                     resume, progress)
+        fallback = None
     run.set_status("incomplete", stage="final fit")
 
     # 3. Final fit until the budget's end, resumable per epoch, then test metrics.
     keras.utils.set_random_seed(seed)
-    model, history, final_plan, fit_info = _final_fit(final_plan, net, dataset, run, epochs=epochs,
+    model, history, final_plan, fit_info = _final_fit(final_plan, net, fit_data, run, epochs=epochs,
                                                       progress=progress, deadline=budget.fit_end,
                                                       ensemble=ensemble or 0)
     if fallback is not None and _better(fallback, model, dataset, net):
@@ -223,6 +237,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     metrics["final_fit"] = fit_info
     if voting is not None:
         metrics["ensemble"] = voting
+    if estimate is not None:
+        metrics["cv"] = estimate
     run.save_model(model)
     run.write_json("history.json", history)
     metrics["budget_s"] = budget.total_s
@@ -318,6 +334,28 @@ def _search(state, net, dataset, run, budget: Budget, *, tuner, trials, epochs, 
     progress.stage("search", f"kept: {names}" + (f" ({result.objective} {result.best_score:.4f})"
                                                  if result.best_score is not None else ""))
     return result.plan, result.best_model, result.top_models
+
+
+def _cross_validate(plan, net, dataset, run, k, epochs, seed, budget: Budget, resume, progress):
+    """The K-fold estimate (cv.json, kept for --resume), the data of the final
+    fit (train + val) and its epochs (the folds' median)."""
+    import statistics
+
+    from advisor.kfold import cross_validate, merged
+
+    run.set_status("incomplete", stage="cross-validation")
+    estimate = run.read_json("cv.json") if resume else None
+    if estimate is None:
+        metric = "accuracy" if dataset.info.task != "regression" else "loss"
+        progress.stage("cross-validation", f"{k} folds of train + val, {metric}")
+        estimate = cross_validate(plan, net, dataset, k=k, epochs=epochs, seed=seed, metric=metric,
+                                  deadline=budget.deadline_after_share(CV_SHARE),
+                                  say=lambda m: progress.stage("cross-validation", m))
+        run.write_json("cv.json", estimate)
+    if estimate["mean"] is not None:
+        progress.stage("cross-validation", f"{estimate['metric']} {estimate['mean']:.4f} ± {estimate['std']:.4f} "
+                                           f"over {estimate['k']} folds")
+    return estimate, merged(dataset), max(1, round(statistics.median(estimate["epochs"])))
 
 
 def _ensemble(model, top_models, size: int, dataset, net, progress):
@@ -580,7 +618,8 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
     ratio = n_test / max(1, n_val)
     stop = FitDeadline(deadline if deadline is not None else math.inf, monitor,
                        closing_passes=3 + ratio + ensemble * (1 + 2 * ratio))
-    train_ds, val_ds = plan.transform(dataset.train, dataset.val)
+    has_val = len(dataset.arrays["val"][1]) > 0
+    train_ds, val_ds = plan.transform(dataset.train, dataset.val if has_val else None)
     total = epochs
     while True:
         model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
@@ -588,7 +627,10 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
             model.set_weights(guard.weights)
         fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=epochs)
         total = fit.get("epochs", epochs)
-        callbacks = list(fit.pop("callbacks", [])) + [
+        # Without a validation split (train + val after --cv) nothing may watch val_*.
+        planned = [c for c in fit.pop("callbacks", [])
+                   if has_val or not str(getattr(c, "monitor", "")).startswith("val_")]
+        callbacks = planned + [
             # delete_checkpoint=False: a NaN stop must not erase the last good epoch.
             keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch", delete_checkpoint=False),
             keras.callbacks.TensorBoard(str(run.file("logs"))),
