@@ -17,6 +17,8 @@ import time
 import keras
 import numpy as np
 
+from advisor.deadline import FitDeadline
+
 
 def fold_splitter(k: int, task: str, seed: int):
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -59,7 +61,7 @@ def cross_validate(plan, net, dataset, *, k: int, epochs: int, seed: int, deadli
         train_ds, val_ds = plan.transform(fold.train, fold.val)
         fit = plan.fit_kwargs(train=fold.arrays["train"], epochs=epochs)
         share = (deadline - time.monotonic()) / (len(folds) - i)
-        fit["callbacks"] = list(fit.get("callbacks", [])) + [_StopAt(time.monotonic() + max(0.0, share))]
+        fit["callbacks"] = list(fit.get("callbacks", [])) + [FitDeadline(time.monotonic() + max(0.0, share))]
         history = model.fit(train_ds, validation_data=val_ds, verbose=0, **fit)
         values = model.evaluate(val_ds, verbose=0, return_dict=True)
         key = next((name for name in values if name == metric or name.endswith(metric)), "loss")
@@ -70,13 +72,3 @@ def cross_validate(plan, net, dataset, *, k: int, epochs: int, seed: int, deadli
     return {"k": len(folds), "metric": metric, "scores": scores, "epochs": ran,
             "mean": statistics.mean(finite) if finite else None,
             "std": statistics.stdev(finite) if len(finite) > 1 else 0.0}
-
-
-class _StopAt(keras.callbacks.Callback):
-    def __init__(self, deadline: float):
-        super().__init__()
-        self.deadline = deadline
-
-    def on_train_batch_end(self, batch, logs=None):
-        if time.monotonic() >= self.deadline:
-            self.model.stop_training = True

@@ -5,13 +5,13 @@ The search space is the plan's own: each recipe declares its ranges in
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Callable
 
 import keras
 import keras_tuner as kt
 
+from advisor.deadline import FitDeadline
 from advisor.tf_memory import custom_gradients, forget_custom_gradients
 
 TUNERS = ("hyperband", "bayesian", "random", "none")
@@ -52,18 +52,6 @@ class PlanHyperModel(kt.HyperModel):
         return model.fit(train, validation_data=val, **fit, **kwargs)
 
 
-class Deadline(keras.callbacks.Callback):
-    """Ends the running trial's fit once the wall-clock budget is spent."""
-
-    def __init__(self, deadline: float):
-        super().__init__()
-        self.deadline = deadline
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.monotonic() >= self.deadline:
-            self.model.stop_training = True
-
-
 class _OracleHyperband(kt.Hyperband):
     """keras-tuner's Hyperband tuner (each bracket's epochs, weights carried
     between rounds) on an oracle given to it, here one with a deadline."""
@@ -98,7 +86,7 @@ def search(tuner: kt.Tuner, dataset, *, epochs: int, deadline: float | None,
            on_trial: Callable[[dict], None] | None = None) -> list[dict]:
     """Run the search; returns every trial as a plain dict (id, status,
     hyperparameters, score), best first."""
-    callbacks = [Deadline(deadline)] if deadline is not None else []
+    callbacks = [FitDeadline(deadline)] if deadline is not None else []
     if on_trial is not None:
         callbacks.append(_TrialReporter(on_trial))
     tuner.search(epochs=epochs, callbacks=callbacks, verbose=0)

@@ -243,7 +243,7 @@ class _Heartbeat:
 
 def work(tuner, *, epochs: int, lease_s: float, deadline_unix: float | None) -> int:
     """Run the chief's trials until it says stop; returns how many this worker ran."""
-    from advisor.tune import Deadline
+    from advisor.deadline import FitDeadline
 
     beat = _Heartbeat(tuner.oracle, lease_s / BEATS_PER_LEASE)
     begin, end, ran = tuner.on_trial_begin, tuner.on_trial_end, [0]
@@ -270,7 +270,7 @@ def work(tuner, *, epochs: int, lease_s: float, deadline_unix: float | None) -> 
     tuner.pre_create_trial, tuner.on_trial_begin, tuner.on_trial_end = pre_create_trial, on_trial_begin, on_trial_end
     callbacks = []
     if deadline_unix is not None:  # wall clock: hosts share it, not their monotonic clocks
-        callbacks.append(Deadline(time.monotonic() + max(0.0, deadline_unix - time.time())))
+        callbacks.append(FitDeadline(time.monotonic() + max(0.0, deadline_unix - time.time())))
     try:
         tuner.search(epochs=epochs, callbacks=callbacks, verbose=0)
     finally:

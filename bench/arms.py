@@ -72,9 +72,9 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
     import keras_tuner as kt
 
     from advisor.budget import Budget
-    from advisor.trainer import FitDeadline
+    from advisor.deadline import FitDeadline
     from advisor.search.oracle import SeededHyperband
-    from advisor.tune import Deadline, _OracleHyperband
+    from advisor.tune import _OracleHyperband
 
     keras.utils.set_random_seed(seed)
     budget = Budget(budget_s, start=started_at if started_at is not None else time.monotonic())
@@ -94,7 +94,7 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
         oracle = SeededHyperband(objective=kt.Objective("val_accuracy", "max"), max_epochs=epochs, factor=3,
                                  seed=seed, deadline=deadline)
         tuner = _OracleHyperband(oracle, Model(), directory=tmp, project_name="kt")
-        tuner.search(epochs=epochs, callbacks=[Deadline(deadline)], verbose=0)
+        tuner.search(epochs=epochs, callbacks=[FitDeadline(deadline, "val_accuracy")], verbose=0)
         best = tuner.get_best_hyperparameters(1)[0]
         trials = len(tuner.oracle.trials)
         keras.utils.set_random_seed(seed)

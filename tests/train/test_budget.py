@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from advisor.budget import Budget
-from advisor.trainer import FitDeadline, train
+from advisor.deadline import FitDeadline
+from advisor.trainer import train
 
 
 def _mlp():
