@@ -109,31 +109,14 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     """
     from advisor import cluster
     from advisor.diagnosis import diagnose, resolve_data, resolve_model
-    from advisor.tune import TUNERS
-
     budget = Budget(budget_s or DEFAULT_BUDGET_S, start=started_at if started_at is not None else time.monotonic())
     hosts = cluster.cluster_size()
     cluster.check(hosts, plan, tuner_role, resume)
     cluster.start()  # before any TensorFlow op, when TF_CONFIG lists several hosts
 
     tuner = tuner or "bayesian"
-    if tuner not in TUNERS:
-        raise AdvisorError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
-    if tuner_role is not None:
-        _check_tuner_role(tuner_role, tuner)
-    if budget_s is not None and budget_s <= 0:
-        raise AdvisorError(f"--budget must be positive, got {budget_s:g}s")
-    if epochs is not None and epochs < 1:
-        raise AdvisorError(f"--epochs must be at least 1, got {epochs}")
-    if trials is not None and trials < 1:
-        raise AdvisorError(f"--trials must be at least 1, got {trials}")
-    if ensemble is not None and ensemble < 2:
-        raise AdvisorError(f"--ensemble needs at least 2 members, got {ensemble}")
-    if cv is not None and cv < 2:
-        raise AdvisorError(f"--cv needs at least 2 folds, got {cv}")
-    if cv and ensemble:
-        raise AdvisorError("--cv trains the final model on the validation split too, so an ensemble could not be "
-                           "judged on it: give --cv or --ensemble, not both")
+    _check_options(tuner=tuner, tuner_role=tuner_role, budget_s=budget_s, epochs=epochs, trials=trials,
+                   ensemble=ensemble, cv=cv)
     given_plan = _load_plan(plan) if plan is not None else None
     if hosts > 1:
         tuner = "none"
@@ -172,43 +155,19 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         try:
             # Across hosts every stage must run the same steps everywhere: no probe, no timing.
             report = diagnose(net, dataset, probe_epochs=probe_epochs, seed=seed, probe=hosts == 1,
-                              pretrained=pretrained,
-                              probe_seconds=_probe_seconds(budget),
+                              pretrained=pretrained, probe_seconds=_probe_seconds(budget),
                               measure_precision=not deterministic and hosts == 1, progress=progress)
         except AdvisorError:  # input the probe refused: nothing worth keeping or resuming
             if fresh:
                 shutil.rmtree(out, ignore_errors=True)
             raise
-        run.write_json("findings.json", [f.to_dict() for f in report.findings])
-        run.write_json("diagnosis.json", report.to_dict())
-        if given_plan is not None:
-            state = {"plan": (cluster.distributed(given_plan, hosts) if hosts > 1 else given_plan).to_dict()}
-        else:
-            from advisor.search import SearchSpace
-
-            state = {"plan": report.plan.to_dict(),
-                     "space": _centred(SearchSpace.from_report(report, net), net, dataset, budget, seed,
-                                       progress).to_dict()}
-        run.write_json("state.json", state)
-    from recipes import Plan
+        state = _diagnosed(report, run, net, dataset, budget, given_plan, hosts, seed, progress)
 
     # 2. Search (or, with a given plan or as chief, tune the plan's own values).
     run.set_status("incomplete", stage="search")
-    done = run.read_json("trials.json") if resume else None
-    saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
-    fallback, top_models = None, []
-    if done is not None and saved:
-        final_plan = Plan.from_dict(saved)
-    elif "space" in state and tuner_role is None:
-        final_plan, fallback, top_models = _search(state, net, dataset, run, budget, tuner=tuner, trials=trials,
-                                                   epochs=epochs, seed=seed, resume=resume, progress=progress,
-                                                   keep_models=ensemble or 1)
-    else:
-        chosen = _with_tunable_lr(Plan.from_dict(state["plan"]))
-        best_hp, _ = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs, seed=seed,
-                           deadline=budget.deadline_after_share(SEARCH_SHARE), resume=resume,
-                           progress=progress, chief=tuner_role == "chief", lease_s=worker_timeout_s)
-        final_plan = _configured(chosen, best_hp)
+    final_plan, fallback, top_models = _choose_plan(
+        state, net, dataset, run, budget, tuner=tuner, tuner_role=tuner_role, trials=trials, epochs=epochs,
+        seed=seed, resume=resume, progress=progress, keep_models=ensemble or 1, lease_s=worker_timeout_s)
     run.write_json("plan.json", final_plan.to_dict())
     fit_data, estimate = dataset, None
     if cv:  # K-fold estimate, then the final fit on train + val (the fallback judged on val no longer can be)
@@ -226,31 +185,13 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         progress.stage("final fit", "the search's best trial model validates better than the cut-short "
                                     "final fit: keeping the trial model")
         model, fit_info["kept"] = fallback, "best search trial"
-    from advisor.evaluate import evaluate
-
-    x_test, y_test = dataset.arrays["test"]
     voting = None
     if ensemble:
         model, voting = _ensemble(model, top_models, ensemble, dataset, net, progress)
-    metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, x_test, y_test,
-                       dataset.info.task, dataset.info.class_names)
-    metrics["epochs_run"] = len(history.get("loss", []))
-    metrics["final_fit"] = fit_info
-    if voting is not None:
-        metrics["ensemble"] = voting
-    if estimate is not None:
-        metrics["cv"] = estimate
-    run.save_model(model)
-    run.write_json("history.json", history)
-    metrics["budget_s"] = budget.total_s
-    metrics["wall_time_s"] = round(budget.used(), 1)
-    run.write_json("metrics.json", metrics)
 
-    # 4. The report, last: a complete status means every file above exists.
-    from advisor.report_html import write_report
-
-    write_report(run)
-    run.set_status("complete")
+    # 4. Test metrics, the model, the report last: a complete status means every file above exists.
+    metrics = _close(run, model, history, dataset, budget, hosts=hosts, extra={
+        "final_fit": fit_info, "ensemble": voting, "cv": estimate})
     result = _result_from(run)
     if not cluster.is_writer():
         shutil.rmtree(out.parent, ignore_errors=True)
@@ -258,6 +199,87 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     else:
         progress.stage("done", f"{out} | " + _headline(metrics) + f" | {budget.used():.0f}s of {budget.total_s:.0f}s")
     return result
+
+
+def _check_options(*, tuner, tuner_role, budget_s, epochs, trials, ensemble, cv) -> None:
+    """Options that cannot work, refused before anything is loaded or written."""
+    from advisor.tune import TUNERS
+
+    if tuner not in TUNERS:
+        raise AdvisorError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
+    if tuner_role is not None:
+        _check_tuner_role(tuner_role, tuner)
+    if budget_s is not None and budget_s <= 0:
+        raise AdvisorError(f"--budget must be positive, got {budget_s:g}s")
+    if epochs is not None and epochs < 1:
+        raise AdvisorError(f"--epochs must be at least 1, got {epochs}")
+    if trials is not None and trials < 1:
+        raise AdvisorError(f"--trials must be at least 1, got {trials}")
+    if ensemble is not None and ensemble < 2:
+        raise AdvisorError(f"--ensemble needs at least 2 members, got {ensemble}")
+    if cv is not None and cv < 2:
+        raise AdvisorError(f"--cv needs at least 2 folds, got {cv}")
+    if cv and ensemble:
+        raise AdvisorError("--cv trains the final model on the validation split too, so an ensemble could not be "
+                           "judged on it: give --cv or --ensemble, not both")
+
+
+def _diagnosed(report, run, net, dataset, budget: Budget, given_plan, hosts: int, seed: int, progress) -> dict:
+    """Write the diagnosis; returns state.json: the plan, and the search space it seeds."""
+    from advisor import cluster
+
+    run.write_json("findings.json", [f.to_dict() for f in report.findings])
+    run.write_json("diagnosis.json", report.to_dict())
+    if given_plan is not None:
+        state = {"plan": (cluster.distributed(given_plan, hosts) if hosts > 1 else given_plan).to_dict()}
+    else:
+        from advisor.search import SearchSpace
+
+        space = _centred(SearchSpace.from_report(report, net), net, dataset, budget, seed, progress)
+        state = {"plan": report.plan.to_dict(), "space": space.to_dict()}
+    run.write_json("state.json", state)
+    return state
+
+
+def _choose_plan(state, net, dataset, run, budget: Budget, *, tuner, tuner_role, trials, epochs, seed, resume,
+                 progress, keep_models, lease_s):
+    """The plan to train: the search's (with its best trial model and the best
+    trial models kept), the given plan's tuned values, or a resumed run's."""
+    from recipes import Plan
+
+    done = run.read_json("trials.json") if resume else None
+    saved = run.read_json("plan.json") if resume else None  # after a NaN recovery, the stabilized plan
+    if done is not None and saved:
+        return Plan.from_dict(saved), None, []
+    if "space" in state and tuner_role is None:
+        return _search(state, net, dataset, run, budget, tuner=tuner, trials=trials, epochs=epochs, seed=seed,
+                       resume=resume, progress=progress, keep_models=keep_models)
+    chosen = _with_tunable_lr(Plan.from_dict(state["plan"]))
+    best_hp, _ = _tune(chosen, net, dataset, run, tuner=tuner, trials=trials, epochs=epochs, seed=seed,
+                       deadline=budget.deadline_after_share(SEARCH_SHARE), resume=resume,
+                       progress=progress, chief=tuner_role == "chief", lease_s=lease_s)
+    return _configured(chosen, best_hp), None, []
+
+
+def _close(run, model, history, dataset, budget: Budget, *, hosts: int, extra: dict) -> dict:
+    """Test metrics (with `extra`'s non-empty entries), model, history and
+    report into the run folder, then status complete; returns the metrics."""
+    from advisor.evaluate import evaluate
+    from advisor.report_html import write_report
+
+    x_test, y_test = dataset.arrays["test"]
+    metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, x_test, y_test,
+                       dataset.info.task, dataset.info.class_names)
+    metrics["epochs_run"] = len(history.get("loss", []))
+    metrics.update({key: value for key, value in extra.items() if value is not None})
+    run.save_model(model)
+    run.write_json("history.json", history)
+    metrics["budget_s"] = budget.total_s
+    metrics["wall_time_s"] = round(budget.used(), 1)
+    run.write_json("metrics.json", metrics)
+    write_report(run)
+    run.set_status("complete")
+    return metrics
 
 
 def _probe_seconds(budget: Budget) -> float:
