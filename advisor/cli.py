@@ -218,10 +218,10 @@ _data_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits, probe and tuner."),
     click.option("--model", "model_spec", metavar="M",
                  help="A .keras file, module:function, or a built-in architecture (mlp, cnn, cnn1d)."),
-    click.option("--pretrained", is_flag=True,
-                 help="--model's weights are trained (found on its own for a .keras saved after fit): "
-                      "no initialization findings, no recipe re-initializes it without saying so."),
 ]
+pretrained_option = click.option(
+    "--pretrained", is_flag=True, help="--model's weights are trained (found on its own for a .keras saved after "
+                                       "fit): no initialization findings, no recipe re-initializes it without saying so.")
 
 
 def data_options(f):
@@ -233,6 +233,7 @@ def data_options(f):
 @main.command()
 @click.argument("data")
 @data_options
+@pretrained_option
 @click.option("--probe-epochs", type=click.IntRange(min=1),
               help="Epochs of the short training probe (default: enough for 150 steps, at least 5).")
 @click.option("--probe-seconds", type=click.FloatRange(min=0, min_open=True), help="Cap the probe at this many seconds.")
@@ -278,6 +279,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @main.command()
 @click.argument("data")
 @data_options
+@pretrained_option
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Apply this plan.json instead of choosing one.")
 @click.option("--budget", help="Wall-clock budget for the whole job: 90s, 15m, 1h (default 5m).")
 @click.option("--trials", type=click.IntRange(min=1), help="At most this many tuner trials.")

@@ -117,7 +117,8 @@ def check_model_fits(net, info, spec) -> None:
     graph, which subclassed and unbuilt models do not have.
     """
     from advisor.errors import AdvisorError
-    from advisor.inspect_model import MULTI_CE, loss_name_and_logits
+    from advisor.inspect_model import MULTI_CE
+    from recipes.compile_parts import loss_name_and_logits
     from advisor.probe import check_input_shape
 
     try:

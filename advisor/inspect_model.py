@@ -20,6 +20,7 @@ import numpy as np
 from advisor.findings import Finding
 from advisor.thresholds import resolve
 from recipes.activation import DEAD_ZONE, RELU_FAMILY, SATURATING
+from recipes.compile_parts import loss_name_and_logits
 from recipes.depth import is_plain_stack
 
 MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
@@ -27,8 +28,6 @@ MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
 BINARY_CE = {"binary_crossentropy", "binary_focal_crossentropy"}
 REGRESSION_LOSSES = {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh",
                      "mean_squared_logarithmic_error", "mean_absolute_percentage_error"}
-_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
-            "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
 # Layers that do not change which activation BN sees (for bn_after_activation).
 _PASS_THROUGH = (keras.layers.Dropout, keras.layers.Flatten, keras.layers.Reshape,
                  keras.layers.MaxPooling1D, keras.layers.MaxPooling2D, keras.layers.MaxPooling3D,
@@ -133,26 +132,6 @@ def describe_layers(model) -> list[LayerInfo]:
         elif not isinstance(layer, _PASS_THROUGH):
             last_act = None
     return infos
-
-
-def loss_name_and_logits(loss) -> tuple[str | None, bool | None]:
-    """Canonical snake_case loss name and its `from_logits` flag (None = unknown)."""
-    if isinstance(loss, (list, tuple)) and loss:
-        loss = loss[0]
-    if isinstance(loss, dict) and loss:
-        loss = next(iter(loss.values()))
-    if loss is None:
-        return None, None
-    if isinstance(loss, str):
-        return _ALIASES.get(loss.lower(), loss.lower()), False
-    if isinstance(loss, keras.losses.Loss):
-        config = loss.get_config()
-        fn = getattr(loss, "fn", None)  # LossFunctionWrapper: name after its function
-        name = getattr(fn, "__name__", None) or config.get("name")
-        return _ALIASES.get(name, name), config.get("from_logits", False)
-    name = getattr(loss, "__name__", None)
-    known = getattr(loss, "__module__", "").startswith("keras")
-    return _ALIASES.get(name, name), (False if known else None)
 
 
 def _learning_rate(optimizer) -> float | None:

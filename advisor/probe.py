@@ -26,7 +26,9 @@ import numpy as np
 import tensorflow as tf
 
 from advisor.errors import AdvisorError
-from advisor.inspect_model import MULTI_CE, activation_name, loss_name_and_logits
+from advisor.inspect_model import MULTI_CE, activation_name
+from recipes.activation import HARD_ZERO_RELU
+from recipes.compile_parts import loss_name_and_logits
 from advisor.models import compile_default
 from advisor.thresholds import SATURATION_PREACTIVATION
 
@@ -43,7 +45,6 @@ _ACCURACY_KEYS = ("accuracy", "sparse_categorical_accuracy", "categorical_accura
 # +-5 [DD] is an output beyond f(+-5); no pre-activation sub-model is needed.
 _SIGMOID_EDGE = 1.0 / (1.0 + math.exp(-SATURATION_PREACTIVATION))
 _TANH_EDGE = math.tanh(SATURATION_PREACTIVATION)
-_RELU = ("relu", "relu6")
 
 
 @dataclasses.dataclass
@@ -115,7 +116,7 @@ def _activation_layers(model) -> list:
 def activation_summary(name: str, out: np.ndarray) -> dict[str, Any]:
     """Statistics of one layer's outputs on the probe batch (units = last axis)."""
     stats = {"activation": name, "mean": float(out.mean()), "std": float(out.std())}
-    if name in _RELU:
+    if name in HARD_ZERO_RELU:
         off = (out <= 0).reshape(-1, out.shape[-1])
         stats["zero_share"] = float(off.mean())
         stats["dead_unit_share"] = float(off.all(axis=0).mean())

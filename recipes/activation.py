@@ -14,7 +14,9 @@ from recipes.setup import ACTIVATION_STAGE
 
 # Activation families by Keras name.
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
-RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "prelu")
+# Units that output exactly 0 for every negative input: the ones that can die.
+HARD_ZERO_RELU = ("relu", "relu6")
+RELU_FAMILY = HARD_ZERO_RELU + ("leaky_relu", "elu", "prelu")
 SMOOTH_RELU = ("gelu", "silu", "swish", "mish", "celu", "hard_silu", "hard_swish")
 HE_ACTIVATIONS = RELU_FAMILY + SMOOTH_RELU  # He initialization suits them (S3, S4)
 # Nothing bounds what they pass on: exponential grows without limit, softplus and a hidden
@@ -38,7 +40,7 @@ TARGETS = tuple(name for name in (
 TUNED_TARGETS = ("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "tanh")
 SWAPS = {
     "saturating": SATURATING,
-    "relu": ("relu", "relu6"),
+    "relu": HARD_ZERO_RELU,
     "unbounded": UNBOUNDED,
     "exotic": EXOTIC,
     "dead_zone": DEAD_ZONE,

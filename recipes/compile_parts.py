@@ -29,13 +29,34 @@ def compile_defaults(model, loss=None, metrics=None) -> CompileDefaults:
                            metrics=metrics if metrics is not None else config.get("metrics"))
 
 
-def loss_name(loss) -> str:
-    """A lowercase name for a loss given as a string, function or Loss object."""
+# Keras's short loss names, spelled out: one name per loss whatever way it was given.
+_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+            "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
+
+
+def loss_name_and_logits(loss) -> tuple[str | None, bool | None]:
+    """Canonical snake_case loss name and its `from_logits` flag (None = unknown)."""
+    if isinstance(loss, (list, tuple)) and loss:
+        loss = loss[0]
+    if isinstance(loss, dict) and loss:
+        loss = next(iter(loss.values()))
     if loss is None:
-        return ""
+        return None, None
     if isinstance(loss, str):
-        return loss.lower()
-    return (getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__).lower()
+        return _ALIASES.get(loss.lower(), loss.lower()), False
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        fn = getattr(loss, "fn", None)  # LossFunctionWrapper: name after its function
+        name = getattr(fn, "__name__", None) or config.get("name")
+        return _ALIASES.get(name, name), config.get("from_logits", False)
+    name = getattr(loss, "__name__", None)
+    known = getattr(loss, "__module__", "").startswith("keras")
+    return _ALIASES.get(name, name), (False if known else None)
+
+
+def loss_name(loss) -> str:
+    """The canonical lowercase name of a loss given as a string, function or Loss object."""
+    return (loss_name_and_logits(loss)[0] or "").lower()
 
 
 def is_regression(head: OutputHead) -> bool:

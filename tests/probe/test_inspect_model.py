@@ -4,7 +4,8 @@ import keras
 import pytest
 
 from advisor.data.dataset import DatasetInfo
-from advisor.inspect_model import inspect_model, loss_name_and_logits, model_findings
+from advisor.inspect_model import inspect_model, model_findings
+from recipes.compile_parts import loss_name_and_logits
 from advisor.models import default_model
 
 
