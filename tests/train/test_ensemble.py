@@ -32,7 +32,7 @@ def test_soft_vote_is_the_mean_of_the_members_and_loads_as_one_model(tmp_path):
 
 @pytest.mark.slow
 def test_train_reports_every_member_and_keeps_the_ensemble_only_if_it_validates_better(tmp_path):
-    result = train("wine", out=tmp_path / "run", budget_s=60, tuner="random", trials=4, epochs=5, seed=0,
+    result = train("wine", out=tmp_path / "run", budget_s=60, tuner="random", trials=3, epochs=4, seed=0,
                    probe_epochs=3, quiet=True, ensemble=3)
     voting = result.metrics["ensemble"]
     assert [m["source"] for m in voting["members"]][0] == "final fit" and len(voting["members"]) == 3
