@@ -135,6 +135,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     if given_plan is not None:
         _check_plan_fits(given_plan, net, dataset, plan)
     _check_budget(budget, net, dataset)
+    if cv:
+        _check_folds(cv, dataset)
     out = Path(out) if out else Path("runs") / f"{dataset.info.name.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     if not cluster.is_writer():  # the chief writes the run folder; this host's copy is scratch
         import tempfile
@@ -222,6 +224,21 @@ def _check_options(*, tuner, tuner_role, budget_s, epochs, trials, ensemble, cv)
     if cv and ensemble:
         raise AdvisorError("--cv trains the final model on the validation split too, so an ensemble could not be "
                            "judged on it: give --cv or --ensemble, not both")
+
+
+def _check_folds(k: int, dataset) -> None:
+    """Stratified folds need every class in every fold: at least K samples of each in train + val."""
+    import numpy as np
+
+    if dataset.info.task == "regression":
+        smallest, what = len(dataset.arrays["train"][1]) + len(dataset.arrays["val"][1]), "samples"
+    else:
+        labels = np.concatenate([dataset.arrays["train"][1], dataset.arrays["val"][1]]).astype(np.int64)
+        smallest = int(np.bincount(labels, minlength=max(1, dataset.info.num_classes)).min())
+        what = "samples of every class"
+    if k > smallest:
+        fix = f"give --cv {smallest} or fewer" if smallest >= 2 else "drop --cv"
+        raise AdvisorError(f"--cv {k} needs {k} {what} in train + val; this data has {smallest}: {fix}")
 
 
 def _diagnosed(report, run, net, dataset, budget: Budget, given_plan, hosts: int, seed: int, progress) -> dict:

@@ -130,6 +130,7 @@ CASES = [
     ("no-probe-with-model", ["diagnose", "{d}/tiny.npz", "--no-probe", "--model", "mlp"], "drop --model/--pretrained/--save-plan"),
     ("cv-one-fold", ["train", "{d}/tiny.npz", "--cv", "1"], "Invalid value for '--cv'"),
     ("cv-with-ensemble", ["train", "{d}/tiny.npz", "--cv", "3", "--ensemble", "2"], "give --cv or --ensemble, not both"),
+    ("cv-above-smallest-class", ["train", "wine", "--cv", "60", "--budget", "2m"], "give --cv"),
     ("save-plan-unwritable", ["diagnose", "{d}/tiny.npz", "--save-plan", "{d}/a_file/plan.json"],
      "does not exist or is not writable"),
     ("data-dir-not-tfds", ["diagnose", "{d}/tiny.npz", "--data-dir", "{d}", "--no-probe"], "only applies to tfds"),
