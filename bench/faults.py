@@ -214,6 +214,7 @@ CASES: list[FaultCase] = [
                          "update_ratio_out_of_range")),
     FaultCase("bad-init", "exploding_gradient",
               lambda i: _mlp(i, hidden=(64,) * 6, kernel_init=_normal(3.0)),
+              also_expected=("init_scale",),  # stddev 3 on 64 inputs: 24x the 1/sqrt(fan-in) scale
               tolerated=("divergence", "wrong_initial_loss", "oscillating_loss", "dying_relu",
                          "update_ratio_out_of_range", "underfitting", "overfitting", "cannot_overfit_subset",
                          "init_activation_mismatch")),
@@ -237,6 +238,7 @@ CASES: list[FaultCase] = [
                          "vanishing_gradient", "update_ratio_out_of_range")),
     FaultCase("saturated-tanh", "saturated_activations",
               lambda i: _mlp(i, hidden=(128, 128), activation="tanh", kernel_init=_normal(2.0)),
+              also_expected=("init_scale",),  # stddev 2 on 128 inputs: 23x the scale, what saturates it
               tolerated=("vanishing_gradient", "overfitting", "underfitting", "wrong_initial_loss",
                          "update_ratio_out_of_range", "oscillating_loss", "init_activation_mismatch")),
     # Adam 3e-3 memorizes 200 samples within the 5-epoch probe (at 1e-3 the gap

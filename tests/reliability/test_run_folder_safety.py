@@ -20,8 +20,10 @@ TIMEOUT_S = 240
 
 def _start(args, cwd):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    # Ctrl-C as in a terminal, even when this test runs in a background job (which ignores SIGINT).
     return subprocess.Popen([sys.executable, "-m", "advisor.cli", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _run(args, cwd):
