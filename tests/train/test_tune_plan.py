@@ -24,11 +24,11 @@ def test_each_tuner_runs_its_trials_and_stops_at_the_deadline(kind, tmp_path):
     dataset = load("wine")
     hypermodel = tune.PlanHyperModel(Plan([Dropout(0.2), LearningRate(1.0)]), _mlp(dataset.info), dataset, epochs=1)
     objective = kt.Objective("val_accuracy", "max")
-    tuner = tune.make_tuner(kind, hypermodel, tmp_path / "open", objective=objective, max_trials=2, max_epochs=2,
+    tuner = tune.make_tuner(kind, hypermodel, tmp_path / "open", objective=objective, max_trials=1, max_epochs=1,
                             seed=0, deadline=None, resume=False)
     rows = tune.search(tuner, dataset, epochs=1, deadline=None)
-    assert len(rows) == 2 and all(r["score"] is not None for r in rows)
+    assert len(rows) == 1 and rows[0]["score"] is not None
     assert isinstance(tuner, kt.Hyperband) == (kind == "hyperband")  # bracket epochs and carried weights
-    late = tune.make_tuner(kind, hypermodel, tmp_path / "late", objective=objective, max_trials=2, max_epochs=2,
+    late = tune.make_tuner(kind, hypermodel, tmp_path / "late", objective=objective, max_trials=1, max_epochs=1,
                            seed=0, deadline=time.monotonic() - 1, resume=False)
     assert tune.search(late, dataset, epochs=1, deadline=None) == []  # the oracle answers STOPPED at once

@@ -2,18 +2,18 @@
 
 Without advisor.tf_memory each trial's build+fit leaves ~7.6 MB behind in
 TensorFlow's gradient registry (tensorflow#97697), so the test compares the
-tuner with and without that clean-up in one process, on the same trials.
+tuner with and without that clean-up, on the same trials. It measures in a
+fresh process: the suite's own process has built hundreds of models by the
+time this test runs, which slows every trial and blurs its memory.
 """
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
-import keras_tuner as kt
 import numpy as np
 import pytest
-
-from advisor import tune
-from advisor.data import load
-from advisor.models import default_model
-from recipes import Dropout, LearningRate, Plan
 
 TRIALS = 20
 WARM_UP = 5  # the first trials fill caches (~40 MB); the slope is measured after them
@@ -30,17 +30,6 @@ def _slope(rss: list[float], warm_up: int = WARM_UP) -> float:
     return float(np.polyfit(np.arange(len(tail)), tail, 1)[0])
 
 
-def _search(dataset, directory, trials) -> list[float]:
-    plan = Plan([Dropout(0.2), LearningRate(1.0)])
-    hypermodel = tune.PlanHyperModel(plan, default_model(dataset.info), dataset, epochs=1)
-    tuner = tune.make_tuner("random", hypermodel, directory, objective=kt.Objective("val_accuracy", "max"),
-                            max_trials=trials, max_epochs=1, seed=0, deadline=None, resume=False)
-    rss = []
-    rows = tune.search(tuner, dataset, epochs=1, deadline=None, on_trial=lambda logs: rss.append(_rss_mb()))
-    assert sum(r["score"] is not None for r in rows) == trials
-    return rss
-
-
 def _small(dataset, n=256):
     """The first `n` samples of each split: a trial's leak is per model built, not per sample."""
     import dataclasses
@@ -51,15 +40,50 @@ def _small(dataset, n=256):
     return Dataset(arrays, dataclasses.replace(dataset.info, counts={s: len(a[1]) for s, a in arrays.items()}))
 
 
-@pytest.mark.slow
-def test_twenty_trials_keep_memory_flat(tmp_path, monkeypatch):
+def _search(dataset, directory, trials) -> list[float]:
+    import keras_tuner as kt
+
+    from advisor import tune
+    from advisor.models import default_model
+    from recipes import Dropout, LearningRate, Plan
+
+    plan = Plan([Dropout(0.2), LearningRate(1.0)])
+    hypermodel = tune.PlanHyperModel(plan, default_model(dataset.info), dataset, epochs=1)
+    tuner = tune.make_tuner("random", hypermodel, directory, objective=kt.Objective("val_accuracy", "max"),
+                            max_trials=trials, max_epochs=1, seed=0, deadline=None, resume=False)
+    rss = []
+    rows = tune.search(tuner, dataset, epochs=1, deadline=None, on_trial=lambda logs: rss.append(_rss_mb()))
+    assert sum(r["score"] is not None for r in rows) == trials
+    return rss
+
+
+def measure(directory: Path) -> dict:
+    """RSS after each trial: TRIALS with the clean-up, then 8 more without it."""
+    from advisor import tune
+    from advisor.data import load
+
     dataset = _small(load("digits"))
-    rss = _search(dataset, tmp_path / "fixed", TRIALS)
-    # The same search without the clean-up, shorter: enough to see the upstream slope.
-    monkeypatch.setattr(tune, "forget_custom_gradients", lambda keep: 0)
-    leaky = _search(dataset, tmp_path / "leaky", 8)  # caches are warm by now
-    print(f"\n{TRIALS} trials: RSS {rss[WARM_UP]:.0f} -> {rss[-1]:.0f} MB, {_slope(rss):+.2f} MB/trial after "
+    fixed = _search(dataset, directory / "fixed", TRIALS)
+    tune.forget_custom_gradients = lambda keep: 0  # the same search without the clean-up
+    leaky = _search(dataset, directory / "leaky", 8)  # caches are warm by now
+    return {"fixed": fixed, "leaky": leaky}
+
+
+@pytest.mark.slow
+def test_twenty_trials_keep_memory_flat(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.run([sys.executable, __file__, str(tmp_path)], capture_output=True, text=True, timeout=900,
+                          env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rss = json.loads(proc.stdout.strip().splitlines()[-1])
+    fixed, leaky = rss["fixed"], rss["leaky"]
+    print(f"\n{TRIALS} trials: RSS {fixed[WARM_UP]:.0f} -> {fixed[-1]:.0f} MB, {_slope(fixed):+.2f} MB/trial after "
           f"trial {WARM_UP}; without the clean-up {_slope(leaky, 2):+.2f} MB/trial")
-    assert _slope(rss) < 0.5, rss
-    assert rss[-1] - rss[WARM_UP] < 10, rss
+    assert len(fixed) == TRIALS and len(leaky) == 8
+    assert _slope(fixed) < 0.5, fixed
+    assert fixed[-1] - fixed[WARM_UP] < 10, fixed
     assert _slope(leaky, 2) > 3, leaky  # the leak is real: if TF fixes it, drop advisor.tf_memory
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(Path(sys.argv[1]))))
