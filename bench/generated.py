@@ -1,7 +1,7 @@
 """The generated buggy-setup benchmark: do the advisor's repairs land on setups nobody hand-picked?
 
     python -m bench.generated                      # 40 broken + 10 healthy setups, 60 s budget each
-    python -m bench.generated --smoke              # 1 broken + 1 healthy on blobs/circles, 20 s (CI)
+    python -m bench.generated --smoke              # 1 broken + 1 healthy on blobs/circles, 15 s (CI)
     python -m bench.generated --setups bench/results/generated/setups.json   # the same setups again
     python -m bench.generated --only b03-mnist-5k h01-mnist-5k
 
@@ -48,7 +48,7 @@ MARK_START, MARK_END = "<!-- generated:start -->", "<!-- generated:end -->"
 SUMMARY = "Generated bugs: {repaired} of {broken} repaired, {kept} of {healthy} healthy kept (budget {budget} s)."
 SUMMARY_RE = re.compile(r"^Generated bugs: (\d+) of (\d+) repaired, (\d+) of (\d+) healthy kept "
                         r"\(budget (\d+(?:\.\d+)?) s\)\.$")
-SMOKE = {"broken": 1, "healthy": 1, "datasets": ("blobs", "circles"), "epochs": 10, "budget": 20.0}
+SMOKE = {"broken": 1, "healthy": 1, "datasets": ("blobs", "circles"), "epochs": 10, "budget": 15.0}
 REPAIR_SHARE = 0.8  # of the gap between unchanged and reference
 TOLERANCE = 0.01  # accuracy a healthy (or already reference-level) setup may lose
 CELL_TIMEOUT_S = 1800.0
@@ -290,7 +290,7 @@ def main(argv=None) -> int:
     p.add_argument("--budget", type=float, default=None, help="advisor budget in seconds (default 60; smoke 20)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="results folder (default bench/results/generated)")
     p.add_argument("--smoke", action="store_true",
-                   help="1 broken + 1 healthy on blobs/circles, 10 epochs, 20 s budget (CI)")
+                   help="1 broken + 1 healthy on blobs/circles, 10 epochs, 15 s budget (CI)")
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these setup ids (e.g. b03-mnist-5k)")
     p.add_argument("--setups", metavar="FILE", help="re-run a saved setups.json instead of generating")
     p.add_argument("--readme", action="store_true",

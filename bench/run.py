@@ -158,7 +158,7 @@ def main(argv=None) -> int:
         return 0
 
     if args.smoke:
-        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 20.0, 30, True
+        args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 15.0, 30, True
     todo = args.tasks or task_list.ALL
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -96,7 +96,7 @@ def test_smoke_mode_runs_every_arm_and_writes_its_files(tmp_path):
         assert row["advisor"].get("wall_s", 0) > 0
     line = proc.stdout.strip().splitlines()[-1]
     assert SUMMARY_RE.match(line), line
-    assert results["summary"]["line"] == line and re.search(r"\(budget 20 s\)\.$", line)
+    assert results["summary"]["line"] == line and re.search(r"\(budget 15 s\)\.$", line)
     assert results["meta"]["commit"] and "dirty" in results["meta"]
     table = (tmp_path / "results.md").read_text()
     assert line in table and all(f"| {s['id']} |" in table for s in setups)
