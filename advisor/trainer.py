@@ -404,8 +404,8 @@ def _ensemble(model, top_models, size: int, dataset, net, progress):
     from advisor.ensemble import soft_vote
     from advisor.evaluate import evaluate
 
-    members = [model] + [m for _, _, m in top_models if m is not model][: size - 1]
-    sources = ["final fit"] + [f"trial {t}" for _, t, m in top_models if m is not model][: size - 1]
+    others = [(f"trial {t}", m) for _, t, m in top_models if m is not model][: size - 1]
+    sources, members = ["final fit"] + [s for s, _ in others], [model] + [m for _, m in others]
     if len(members) < 2:
         progress.stage("ensemble", "no trial model to vote with (the search ran no other trial, or was resumed)")
         return model, {"kept": False, "members": [], "note": "no trial model in memory"}
