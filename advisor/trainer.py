@@ -182,7 +182,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     keras.utils.set_random_seed(seed)
     model, history, final_plan, fit_info = _final_fit(final_plan, net, fit_data, run, epochs=epochs,
                                                       progress=progress, deadline=budget.fit_end,
-                                                      ensemble=ensemble or 0)
+                                                      ensemble=ensemble or 0, warm_start=fallback)
     if fallback is not None and _better(fallback, model, dataset, net):
         progress.stage("final fit", "the search's best trial model validates better than the cut-short "
                                     "final fit: keeping the trial model")
@@ -605,10 +605,15 @@ def _asks_accuracy(net) -> bool:
     return any("acc" in str(m).lower() for m in flat)
 
 
-def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None, ensemble: int = 0):
+def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None, ensemble: int = 0,
+               warm_start=None):
     """Fit with per-epoch backups (resume), NaN recovery and the budget's
     deadline; returns the model, the merged history, the plan actually used
-    (stabilized after a NaN) and how the fit ended."""
+    (stabilized after a NaN) and how the fit ended.
+
+    `warm_start`: the best search trial's model, trained with this same plan;
+    the fit starts from its weights (a fresh optimizer and LR schedule), so the
+    trial's epochs are not paid twice when the budget cuts the fit short."""
     from advisor.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
 
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
@@ -626,6 +631,8 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
         model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
         if recoveries and guard.weights is not None:
             model.set_weights(guard.weights)
+        elif warm_start is not None:
+            warm_start = _warm_started(model, warm_start)
         fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=epochs)
         total = fit.get("epochs", epochs)
         # Without a validation split (train + val after --cv) nothing may watch val_*.
@@ -637,7 +644,8 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
             keras.callbacks.TensorBoard(str(run.file("logs"))),
             progress.callback("final fit", total), guard, stop]
         progress.stage("final fit", f"up to {total} epochs" + (f", from epoch {guard.epochs_done + 1}"
-                                                                if recoveries else ""))
+                                                                if recoveries else "")
+                       + (", from the best search trial's weights" if warm_start is not None else ""))
         hist = model.fit(train_ds, validation_data=val_ds, callbacks=callbacks, verbose=0,
                          initial_epoch=guard.epochs_done if recoveries else 0, **fit)
         for k, vals in hist.history.items():
@@ -661,8 +669,19 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
     ran = len(history.get("loss", []))
     if stop.cut:
         progress.stage("final fit", f"budget reached after {ran} of {total} epochs: kept the best epoch's weights")
-    info = {"epochs_planned": total, "epochs_run": ran, "cut_at_deadline": stop.cut, "kept": "final fit"}
+    info = {"epochs_planned": total, "epochs_run": ran, "cut_at_deadline": stop.cut, "kept": "final fit",
+            "started_from": "best search trial" if warm_start is not None else "fresh weights"}
     return model, history, plan, info
+
+
+def _warm_started(model, trial_model):
+    """Copy the trial model's weights into `model` (built from the same plan);
+    the trial model, or None when the two do not match."""
+    try:
+        model.set_weights(trial_model.get_weights())
+    except ValueError:  # another structure (cannot happen for one plan, but never worth a crash)
+        return None
+    return trial_model
 
 
 def _headline(metrics: dict) -> str:
