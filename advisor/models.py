@@ -17,6 +17,8 @@ import keras
 from advisor.errors import AdvisorError
 
 BUILTIN_ARCHITECTURES = ("mlp", "cnn", "cnn1d")
+# The default CNN flattens its last feature map up to 8x8 cells (28x28 MNIST gives 7x7).
+FLATTEN_MAX_CELLS = 64
 _DEFAULT_FOR_MODALITY = {"tabular": "mlp", "image": "cnn", "sequence": "cnn1d"}
 
 
@@ -70,8 +72,15 @@ def build_architecture(name: str, info) -> keras.Model:
                                     kernel_initializer="he_normal")(x)
             if min(x.shape[1], x.shape[2]) >= 4:  # keep tiny images (8x8 digits) from vanishing
                 x = keras.layers.MaxPooling2D()(x)
-        x = keras.layers.GlobalAveragePooling2D()(x)
-        x = _dense(64)(x)
+        if x.shape[1] * x.shape[2] <= FLATTEN_MAX_CELLS:
+            # The Keras "simple MNIST convnet" head: it keeps where each feature is. Measured
+            # (README benchmark, baseline arm): 0.91 vs 0.51 test accuracy on 300 MNIST
+            # images and 0.96 vs 0.91 on 3,500 against global average pooling + Dense(64).
+            x = keras.layers.Flatten()(x)
+            x = keras.layers.Dropout(0.5)(x)
+        else:  # large images: a flattened map would give the output layer millions of weights
+            x = keras.layers.GlobalAveragePooling2D()(x)
+            x = _dense(64)(x)
     elif name == "cnn1d":
         if len(shape) == 1:  # a univariate series
             x = keras.layers.Reshape(shape + (1,))(x)
