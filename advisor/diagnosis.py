@@ -197,6 +197,10 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
 
     model_profile = inspect_model(net, dataset.info, pretrained=pretrained)
     findings += model_findings(model_profile, dataset.info, thresholds)
+    if model_profile.input_scaling:  # the data's scale is the model's business: not a problem
+        findings = [dataclasses.replace(f, severity="info", evidence=f"{f.evidence}; the model scales its "
+                                        f"inputs itself ({model_profile.input_scaling})")
+                    if f.name == "unnormalized_input" else f for f in findings]
 
     trace = None
     probe_epochs = probe_epochs or auto_probe_epochs(dataset.info.counts["train"])

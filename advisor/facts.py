@@ -18,7 +18,7 @@ _DATA_FIELDS = ("task", "modality", "num_classes", "n_train", "n_val", "imbalanc
                 "x_min", "x_max", "zero_share")
 _MODEL_FIELDS = ("num_params", "depth", "hidden_activations", "output_activation", "loss",
                  "from_logits", "optimizer", "learning_rate", "has_batchnorm", "has_dropout",
-                 "max_dropout_rate", "plain_stack")
+                 "max_dropout_rate", "plain_stack", "input_scaling")
 _TRACE_FIELDS = ("epochs", "initial_loss", "expected_initial_loss", "step_time_s", "batch_size")
 _HARDWARE_FIELDS = ("gpus", "gpu_compute_capabilities", "cpu_bf16", "device_count", "workers")
 
@@ -63,6 +63,7 @@ class Facts:
     has_dropout: bool | None = None
     max_dropout_rate: float | None = None
     plain_stack: bool | None = None  # one chain of layers with a hidden Dense: the depth recipe can deepen it
+    input_scaling: str | None = None  # the model's own input Rescaling/Normalization layer, if any
     # training probe
     epochs: int | None = None
     initial_loss: float | None = None

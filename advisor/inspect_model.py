@@ -72,6 +72,9 @@ class ModelProfile:
     params_per_sample: float | None = None
     layers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     trained_weights: str | None = None  # why the weights look trained, or None for a fresh model
+    # A new head on a trained base: [the base's top kernel layer, the head's fresh kernel layers...], else [].
+    new_head: list[str] = dataclasses.field(default_factory=list)
+    input_scaling: str | None = None  # the Rescaling/Normalization layer scaling the input first, if any
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -153,16 +156,43 @@ def trained_weights(model: keras.Model) -> str | None:
     steps = int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
     if steps > 0:
         return f"its optimizer has taken {steps} training steps"
+    return next((why for _, why in _kernel_evidence(model) if why), None)
+
+
+def new_head(model: keras.Model) -> list[str]:
+    """The base's top kernel layer, then the trailing kernel layers that are
+    fresh on a trained base: a new head put on a pretrained model (the Keras
+    transfer-learning setup); [] otherwise.
+
+    Only kernel evidence can tell layers apart (optimizer steps say every layer
+    trained): the base must hold a value no fresh draw can, and each head layer
+    must be a VarianceScaling draw within its bound.
+    """
+    evidence = _kernel_evidence(model)
+    head = []
+    for layer, why in reversed(evidence):
+        if why is not None or not isinstance(getattr(layer, "kernel_initializer", None),
+                                             keras.initializers.VarianceScaling):
+            break
+        head.insert(0, layer.name)
+    base = evidence[: len(evidence) - len(head)]
+    return [base[-1][0].name] + head if head and any(why for _, why in base) else []
+
+
+def _kernel_evidence(model) -> list[tuple]:
+    """(layer, why it looks trained or None) for each layer with a kernel, in order."""
+    found = []
     for layer in _flat_layers(model):
         init, kernel = getattr(layer, "kernel_initializer", None), getattr(layer, "kernel", None)
-        if kernel is None or not isinstance(init, keras.initializers.VarianceScaling):
+        if kernel is None:
             continue
-        bound = _draw_bound(init, tuple(kernel.shape))
+        bound = _draw_bound(init, tuple(kernel.shape)) if isinstance(init, keras.initializers.VarianceScaling) \
+            else None
         largest = float(np.abs(keras.ops.convert_to_numpy(kernel)).max()) if bound else 0.0
-        if bound and largest > 1.001 * bound:
-            return (f"layer {layer.name}'s kernel holds {largest:.3g}, beyond the {bound:.3g} its "
-                    f"{type(init).__name__} initializer can draw")
-    return None
+        found.append((layer, f"layer {layer.name}'s kernel holds {largest:.3g}, beyond the {bound:.3g} its "
+                             f"{type(init).__name__} initializer can draw" if bound and largest > 1.001 * bound
+                      else None))
+    return found
 
 
 def _draw_bound(init, shape: tuple) -> float | None:
@@ -222,7 +252,21 @@ def inspect_model(model: keras.Model, info, pretrained: bool = False) -> ModelPr
         params_per_sample=num_params / n_train if n_train else None,
         layers=[dataclasses.asdict(layer) for layer in layers],
         trained_weights="the user says so (--pretrained)" if pretrained else trained_weights(model),
+        new_head=new_head(model),
+        input_scaling=_input_scaling(model),
     )
+
+
+def _input_scaling(model) -> str | None:
+    """The scaling layer the input goes through before any layer with a kernel:
+    such a model brings its own normalization (a Normalize recipe on top would
+    feed it inputs it was not built, or pretrained, for)."""
+    for layer in _flat_layers(model):
+        if isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)):
+            return f"{layer.name} ({type(layer).__name__})"
+        if getattr(layer, "kernel", None) is not None:
+            return None
+    return None
 
 
 def _finding(name, severity, evidence, layer=None, **values) -> Finding:
@@ -361,9 +405,14 @@ def model_findings(profile: ModelProfile, info, thresholds=None) -> list[Finding
         found.append(_finding("not_compiled", "medium", "the model is not compiled; the advisor compiles "
                               "it with Adam(1e-3) and the task's default loss"))
     if profile.trained_weights:
+        fresh = profile.new_head[1:]
+        head = (f"; its top layer{'s' if len(fresh) > 1 else ''} {', '.join(fresh)} "
+                f"{'are' if len(fresh) > 1 else 'is'} fresh: a new head on a pretrained base"
+                if fresh else "")
         found.append(_finding("pretrained_weights", "info", f"the model carries trained weights: "
-                              f"{profile.trained_weights}; initialization findings are skipped and no recipe "
-                              f"re-initializes it without saying so", why=profile.trained_weights))
+                              f"{profile.trained_weights}{head}; initialization findings are skipped and no "
+                              f"recipe re-initializes it without saying so", why=profile.trained_weights,
+                              new_head=profile.new_head[1:], base_top=(profile.new_head or [None])[0]))
     found += _pairing_findings(profile, info) + _layer_findings(profile, t)
     ratio = profile.params_per_sample
     if ratio is not None and ratio > t["params_per_sample"]:

@@ -17,6 +17,7 @@ from recipes.depth import Depth
 from recipes.dropout import Dropout
 from recipes.early_stop import EarlyStop
 from recipes.exponential_decay import ExponentialDecay
+from recipes.fine_tune import FineTune
 from recipes.focal_loss import FocalLoss
 from recipes.gradient_clip import GradientClip
 from recipes.image_augment import ImageAugment
@@ -47,7 +48,7 @@ from recipes.width import Width
 
 __all__ = [
     "Activation", "Adagrad", "Adam", "AdamW", "BatchNorm", "BatchSize", "ClassWeights", "Depth",
-    "Dropout", "EarlyStop", "ExponentialDecay", "FocalLoss", "GradientClip", "HeadLossPairing",
+    "Dropout", "EarlyStop", "ExponentialDecay", "FineTune", "FocalLoss", "GradientClip", "HeadLossPairing",
     "ImageAugment", "Initializer", "L1", "L2", "LabelSmoothing", "LearningRate", "Metrics", "Mirrored",
     "MixedPrecision", "MultiWorker", "Normalize", "OneCycle", "Oversample", "Plan", "Recipe",
     "ReduceOnPlateau", "RMSprop", "SGD", "StepDecay", "TabularNoise", "TensorBoard",

@@ -15,7 +15,8 @@ def build_model(setup: TrainingSetup, model, *, strategy=None, train=None, epoch
     """Materialize `setup` in the one order that works.
 
     1. enter the distribution strategy's scope (variables must be created in it);
-    2. rebuild the model with the model transforms, dtype policy, input layers and layer edits;
+    2. rebuild the model with the model transforms, dtype policy, input layers and layer edits,
+       then freeze what the plan freezes;
     3. compile with the plan's optimizer / schedule / loss / metrics over the
        model's own compile arguments (or `loss=` / `metrics=`).
 
@@ -36,6 +37,8 @@ def build_model(setup: TrainingSetup, model, *, strategy=None, train=None, epoch
     with scope:
         x_train = data.x if (data is not None and setup.input_layers) else None
         new = rebuild(model, setup, x_train, loss=defaults.loss)
+        for freeze in setup.freezes:
+            freeze(new)
         optimizer = make_optimizer(setup, defaults.optimizer, steps_per_epoch, epochs)
         final_loss = make_loss(setup, new, defaults.loss)
         new.compile(optimizer=optimizer, loss=final_loss,

@@ -83,6 +83,7 @@ class TrainingSetup:
     input_layers: tuple = ()  # (x_train ndarray | None) -> keras layer placed right after the input
     model_transforms: tuple = ()  # keras.Model -> new keras.Model, before the layer edits (e.g. Depth)
     layer_edits: tuple = ()  # (stage, edit(LayerSpec) -> None)
+    freezes: tuple = ()  # rebuilt keras.Model -> None, sets layers' `trainable` before compile (FineTune)
     optimizer: str | None = None  # Keras optimizer class name; None keeps the model's (or Adam)
     optimizer_kwargs: dict = dataclasses.field(default_factory=dict)
     optimizer_options: dict = dataclasses.field(default_factory=dict)  # e.g. clipnorm, on any optimizer

@@ -11,7 +11,7 @@ RECIPE_STAGES: dict[str, tuple[str, ...]] = {
     "hardware": ("mixed_precision", "mirrored", "multi_worker"),
     "data": ("normalize", "oversample", "class_weights", "image_augment", "tabular_noise"),
     "model": ("output_head", "width", "depth", "activation", "initializer", "batch_norm", "dropout",
-              "l1", "l2"),
+              "l1", "l2", "fine_tune"),
     "optimizer": ("sgd", "adagrad", "rmsprop", "adam", "adamw", "learning_rate"),
     "schedule": ("step_decay", "exponential_decay", "warmup_cosine", "one_cycle", "reduce_on_plateau"),
     "loss": ("focal_loss", "label_smoothing"),

@@ -44,8 +44,8 @@ def unnormalized_input(facts):
     """Inputs outside [-1, 1] [UM, DD] that are not standardized slow or stall
     training; a Normalization layer adapted on the training split gives mean 0,
     variance 1 (S1)."""
-    if not (facts.has("unnormalized_input") or facts.looks_unnormalized):
-        return []
+    if not (facts.has("unnormalized_input") or facts.looks_unnormalized) or facts.input_scaling:
+        return []  # (a model with its own Rescaling/Normalization input layer scales them already)
     span = f"inputs span [{facts.x_min:g}, {facts.x_max:g}]" if facts.x_min is not None else "inputs unscaled"
     return [Recommendation("normalize", {}, H.evidence(facts, "unnormalized_input", span))]
 
@@ -80,11 +80,12 @@ def small_data(facts):
         return []
     why = "; ".join(f.evidence for f in (small, few) if f is not None)
     out = [Recommendation(*H.augmentation(facts), why)] if H.augmentation(facts) else []
-    out.append(advise("keep the model small (fewer layers, S2)", why))
+    if not facts.has("pretrained_weights"):
+        out.append(advise("keep the model small (fewer layers, S2)", why))
     if small is not None:
         out.append(advise(f"validate with {T.KFOLD_SPLITS}-fold cross-validation and average the fold "
                           "models (S2): one small validation split is a noisy judge", why))
-    if facts.modality == "image":
+    if facts.modality == "image" and not facts.has("pretrained_weights"):
         out.append(advise("use transfer learning from a pretrained model", why))
     if few is not None or (facts.n_train is not None and facts.n_train < T.TINY_TRAIN_SAMPLES):
         out.append(advise("collect more training data", why))

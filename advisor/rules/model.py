@@ -115,3 +115,20 @@ def too_many_params(facts):
                else Recommendation("l2", {"strength": T.L2_STRENGTH}, f.evidence))
     return [penalty, advise(f"use a smaller model ({facts.num_params} parameters for {facts.n_train} samples)",
                             f.evidence)]
+
+
+@rule(priority=T.MODEL_SHAPE)
+def new_head_on_pretrained_base(facts):
+    """A fresh head on a pretrained base (S1, S4: "a pre-trained model and its
+    parameters"; "freeze part of the network, choose what is trainable"):
+    Keras's transfer-learning procedure trains the head on the frozen base
+    first, so its large early gradients cannot wreck the pretrained features,
+    then unfreezes the top of the base at a lower learning rate. A model whose
+    every layer is trained keeps training as a whole (measured on the transfer
+    test: freezing only slowed it)."""
+    f = facts.get("pretrained_weights")
+    head = (f.values.get("new_head") if f is not None else None) or []
+    if not head:
+        return []
+    return [Recommendation("fine_tune", {"head_epochs": T.FINE_TUNE_HEAD_EPOCHS,
+                                         "freeze_until": f.values["base_top"]}, f.evidence)]

@@ -49,6 +49,7 @@ L1_STRENGTH = 1e-5            # project choice: L1 zeroes weights by itself; 10x
 LABEL_SMOOTHING = 0.1         # [PB]; Szegedy et al. 2016 (Inception-v3)
 NOISE_STD = 0.1               # [AT] GaussianNoise(0.1)
 SHALLOW_DEPTH = 3             # [S2] "L2 for shallow nets"; project choice: <= 3 Dense/Conv layers
+FINE_TUNE_HEAD_EPOCHS = 3     # project choice: a fresh head on frozen features converges in a few epochs
 EARLY_STOP_PATIENCE = 10      # project choice: 2 x PLATEAU_PATIENCE, so a plateau can cut the LR first
 
 # --- Capacity -------------------------------------------------------------------

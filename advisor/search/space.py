@@ -37,8 +37,8 @@ WIDTHS = (1.0, 0.5, 2.0)
 DEPTHS = (0, 1, 2)
 # Another optimizer at its Keras default LR (the LR factor still scales it).
 OPTIMIZERS = {"adam": {}, "rmsprop": {}, "sgd": {"momentum": 0.9}}
-# Recipes whose strength the search tunes when it may add them (overfitting, small data).
-STRENGTHS = ("dropout", "l2", "l1", "image_augment", "tabular_noise", "label_smoothing")
+# Recipes whose strength the search tunes when it may add them (overfitting, small data, a new head).
+STRENGTHS = ("dropout", "l2", "l1", "image_augment", "tabular_noise", "label_smoothing", "fine_tune")
 # Problems that are jobs of one kind: the plan's recipe of the family is the
 # default option, the family's others are the alternatives.
 FAMILIES = {"class_imbalance": ("class_weights", "oversample", "focal_loss")}
@@ -93,6 +93,9 @@ class SearchSpace:
                 groups[problem] = options
         if ("small_data" in problems or "overfitting" in problems) and "overfitting" not in groups:
             groups["regularize"] = {n: (registry.get(n)(),) for n in ("dropout", "l2")}
+        fine_tune = next((r for r in plan.recipes if r.name == "fine_tune"), None)
+        if fine_tune is not None:  # a new head on a pretrained base: freeze first or not, and how long
+            groups["new_head"] = {"fine_tune": (fine_tune,)}
         hidden_acts = set(getattr(facts, "hidden_activations", None) or ())
         # A pretrained model keeps its weights: no choice re-initializes layers wholesale.
         fresh = facts is None or not facts.has("pretrained_weights")

@@ -34,7 +34,7 @@ CATALOG = {  # catalog.md: registry key -> class name
     "gradient_clip": "GradientClip", "metrics": "Metrics", "early_stop": "EarlyStop",
     "batch_size": "BatchSize", "tensorboard": "TensorBoard", "mixed_precision": "MixedPrecision",
     "mirrored": "Mirrored", "multi_worker": "MultiWorker", "output_head": "HeadLossPairing", "width": "Width",
-    "depth": "Depth",
+    "depth": "Depth", "fine_tune": "FineTune",
 }
 
 

@@ -107,6 +107,8 @@ CASES = [
      "'focal_loss' is for classification"),
     ("plan-class-weights-on-regression", ["train", "{d}/regression.npz", "--plan", "{d}/plan_weights.json"],
      "is a regression task"),
+    ("plan-freeze-unknown-layer", ["train", "{d}/tiny.npz", "--plan", "{d}/plan_freeze.json"],
+     "freeze_until names no layer of the model: 'nosuch'"),
     # -- options -------------------------------------------------------------------------------
     ("out-under-a-file", ["train", "{d}/tiny.npz", "--out", "{d}/a_file/run"], "pass a writable --out"),
     ("budget-zero", ["train", "{d}/tiny.npz", "--budget", "0"], "--budget must be positive"),
@@ -129,6 +131,7 @@ CASES = [
     ("probe-seconds-zero", ["diagnose", "{d}/tiny.npz", "--probe-seconds", "0"], "'--probe-seconds'"),
     ("no-probe-with-model", ["diagnose", "{d}/tiny.npz", "--no-probe", "--model", "mlp"], "drop --model/--pretrained/--save-plan"),
     ("cv-one-fold", ["train", "{d}/tiny.npz", "--cv", "1"], "Invalid value for '--cv'"),
+    ("ensemble-zero", ["train", "{d}/tiny.npz", "--ensemble", "0"], "Invalid value for '--ensemble'"),
     ("cv-with-ensemble", ["train", "{d}/tiny.npz", "--cv", "3", "--ensemble", "2"], "give --cv or --ensemble, not both"),
     ("cv-above-smallest-class", ["train", "wine", "--cv", "60", "--budget", "2m"], "give --cv"),
     ("save-plan-unwritable", ["diagnose", "{d}/tiny.npz", "--save-plan", "{d}/a_file/plan.json"],
@@ -257,6 +260,7 @@ def folder(tmp_path_factory):
     (d / "plan_patience.json").write_text(_plan([{"name": "early_stop", "config": {"patience": -2}}]))
     (d / "plan_augment.json").write_text(_plan([{"name": "image_augment"}]))
     (d / "plan_focal.json").write_text(_plan([{"name": "focal_loss"}]))
+    (d / "plan_freeze.json").write_text(_plan([{"name": "fine_tune", "config": {"freeze_until": "nosuch"}}]))
     (d / "plan_weights.json").write_text(_plan([{"name": "class_weights"}]))
     (d / "plan_two_opt.json").write_text(_plan([{"name": "adam"}, {"name": "sgd"}]))
 

@@ -147,3 +147,44 @@ def test_a_pretrained_model_is_not_re_initialized_without_saying_so(tmp_path):
     assert "activation" in chosen  # the vanishing gradient's repair stays, and the plan says what it costs
     assert any(a.text.startswith("activation gives the layers it changes fresh weights") for a in decision.advice)
     assert any(d.recipe == "initializer" and "trained weights" in d.reason for d in decision.dropped)
+
+
+def test_a_new_head_on_a_pretrained_base_is_fine_tuned_and_a_fully_trained_model_is_not():
+    trained = _trained(mlp("relu", "softmax"))
+    new_head = mlp("relu", "softmax")  # fresh, compiled, its optimizer never ran
+    for source, target in list(zip(trained.layers, new_head.layers))[:-1]:  # the base's weights, a fresh head
+        target.set_weights(source.get_weights())
+    facts, profile = facts_for(new_head)
+    base_top, head = new_head.layers[-2].name, new_head.layers[-1].name
+    assert profile.new_head == [base_top, head]
+    assert f"its top layer {head} is fresh: a new head on a pretrained base" in facts.get("pretrained_weights").evidence
+    assert dict(decide(facts).recipes())["fine_tune"] == {"head_epochs": 3, "freeze_until": base_top}
+    # Every layer trained (saved after fit): it keeps training as a whole.
+    facts, profile = facts_for(trained)
+    assert facts.has("pretrained_weights") and profile.new_head == []
+    assert "fine_tune" not in dict(decide(facts).recipes())
+
+
+def test_a_model_that_rescales_its_own_input_is_not_given_normalize():
+    """Pixel values 0..255 into a model that starts with Rescaling(1/255): the data
+    check still reports the range, as information; no Normalize goes on top (it would
+    feed the model, pretrained or not, inputs it was not built for)."""
+    import numpy as np
+
+    from advisor.diagnosis import diagnose
+
+    rng = np.random.default_rng(0)
+    x, y = (rng.random((200, 4)) * 255).astype("float32"), rng.integers(0, 3, 200)
+
+    def report(first):
+        model = keras.Sequential([keras.Input((4,)), *first, keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        return diagnose(model, (x, y), probe=False)
+
+    plain, scaling = report([]), report([keras.layers.Rescaling(1 / 255, name="scale")])
+    assert plain.facts.get("unnormalized_input").severity != "info"
+    assert "normalize" in dict(plain.decision.recipes())
+    found = scaling.facts.get("unnormalized_input")
+    assert found.severity == "info" and "the model scales its inputs itself (scale (Rescaling))" in found.evidence
+    assert "normalize" not in dict(scaling.decision.recipes())

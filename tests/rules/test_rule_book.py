@@ -26,6 +26,8 @@ def variants():
     yield healthy(findings=[finding("update_ratio_out_of_range")], workers=3)
     # a repairable pairing (no unit-count error) in a plain stack that cannot fit: output_head, width, depth
     yield healthy(findings=[finding("loss_output_mismatch"), finding("cannot_overfit_subset")], plain_stack=True)
+    # a new head on a pretrained base: fine_tune
+    yield healthy(findings=[finding("pretrained_weights", new_head=["dense", "output"], base_top="conv2")])
 
 
 def all_recommendations():
