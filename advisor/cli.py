@@ -292,9 +292,10 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @click.option("--worker-timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Chief: seconds without word from a worker before its trial goes to another worker.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of the final fit (default 30; early stopping may end it sooner).")
-@click.option("--ensemble", type=click.IntRange(min=2), metavar="K",
+@click.option("--ensemble", type=click.IntRange(min=1), metavar="K",
               help="Soft-vote the final model with the search's best trial models (K members); kept only "
-                   "when it validates better. metrics.json shows every member's test metrics.")
+                   "when it validates better. metrics.json shows every member's test metrics. Default: 3 "
+                   "for small data, else none; 1 for a single model.")
 @click.option("--cv", type=click.IntRange(min=2), metavar="K",
               help="K-fold estimate of the chosen plan on train + val (mean ± std in the report), then the "
                    "final model trains on train + val. For small data, where one validation split is noisy.")

@@ -24,6 +24,9 @@ from advisor.run_folder import RunFolder
 
 DEFAULT_BUDGET_S = 300.0
 DEFAULT_EPOCHS = 30
+# Members of the ensemble the rule book chooses for small data (none given); project choice:
+# the final model and the search's two best other trials.
+SMALL_DATA_ENSEMBLE = 3
 # A probe cut after one or two epochs misreads slow starts as underfitting: it
 # gets PROBE_SHARE of the budget but at least this (or a quarter of a small budget).
 PROBE_MIN_S = 20.0
@@ -98,7 +101,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         ensemble: soft-vote the final model with the search's best trial
             models, `ensemble` members in all; kept only when it beats the
             final model on validation (each member's and the ensemble's test
-            metrics go to metrics.json either way).
+            metrics go to metrics.json either way). None: chosen for small
+            data (SMALL_DATA_ENSEMBLE members); 1: a single model.
         cv: K-fold estimate of the chosen plan on train + val (mean ± std of
             the objective's metric in metrics.json "cv"); the final model then
             trains on train + val for the folds' median number of epochs.
@@ -167,6 +171,10 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
 
     # 2. Search (or, with a given plan or as chief, tune the plan's own values).
     run.set_status("incomplete", stage="search")
+    chosen_ensemble = None
+    if ensemble is None and not cv and "space" in state and tuner_role is None:
+        ensemble, chosen_ensemble = _small_data_ensemble(run, progress)
+    ensemble = ensemble if ensemble and ensemble > 1 else 0
     final_plan, fallback, top_models = _choose_plan(
         state, net, dataset, run, budget, tuner=tuner, tuner_role=tuner_role, trials=trials, epochs=epochs,
         seed=seed, resume=resume, progress=progress, keep_models=ensemble or 1, lease_s=worker_timeout_s)
@@ -190,6 +198,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     voting = None
     if ensemble:
         model, voting = _ensemble(model, top_models, ensemble, dataset, net, progress)
+        voting["chosen_because"] = chosen_ensemble or "--ensemble"
 
     # 4. Test metrics, the model, the report last: a complete status means every file above exists.
     metrics = _close(run, model, history, dataset, budget, hosts=hosts, extra={
@@ -217,11 +226,11 @@ def _check_options(*, tuner, tuner_role, budget_s, epochs, trials, ensemble, cv)
         raise AdvisorError(f"--epochs must be at least 1, got {epochs}")
     if trials is not None and trials < 1:
         raise AdvisorError(f"--trials must be at least 1, got {trials}")
-    if ensemble is not None and ensemble < 2:
-        raise AdvisorError(f"--ensemble needs at least 2 members, got {ensemble}")
+    if ensemble is not None and ensemble < 1:
+        raise AdvisorError(f"--ensemble needs at least 1 member (1: a single model), got {ensemble}")
     if cv is not None and cv < 2:
         raise AdvisorError(f"--cv needs at least 2 folds, got {cv}")
-    if cv and ensemble:
+    if cv and ensemble and ensemble > 1:
         raise AdvisorError("--cv trains the final model on the validation split too, so an ensemble could not be "
                            "judged on it: give --cv or --ensemble, not both")
 
@@ -396,6 +405,18 @@ def _cross_validate(plan, net, dataset, run, k, epochs, seed, budget: Budget, re
         progress.stage("cross-validation", f"{estimate['metric']} {estimate['mean']:.4f} ± {estimate['std']:.4f} "
                                            f"over {estimate['k']} folds")
     return estimate, merged(dataset), max(1, round(statistics.median(estimate["epochs"])))
+
+
+def _small_data_ensemble(run, progress) -> tuple[int, str | None]:
+    """The rule book's choice when the user chose none: small data -> soft-vote
+    SMALL_DATA_ENSEMBLE members (S0: "20 models voting on the answer"), which is
+    kept only if it validates better, so it can cost time but not accuracy."""
+    small = next((f for f in run.read_json("findings.json") or [] if f["name"] == "small_data"), None)
+    if small is None:
+        return 0, None
+    progress.stage("ensemble", f"{SMALL_DATA_ENSEMBLE} members for small data ({small['evidence']}); "
+                               f"kept only if it validates better; --ensemble 1 turns it off")
+    return SMALL_DATA_ENSEMBLE, f"small data: {small['evidence']}"
 
 
 def _ensemble(model, top_models, size: int, dataset, net, progress):

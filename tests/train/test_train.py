@@ -28,6 +28,7 @@ def test_digits_reaches_95_percent_and_leaves_a_complete_run_folder(tmp_path):
     result = train("digits", out=tmp_path / "run", budget_s=90, tuner="random", trials=3, epochs=25,
                    quiet=True)
     assert result.metrics["accuracy"] >= 0.95, result.metrics["accuracy"]
+    assert "ensemble" not in result.metrics  # 1,257 training samples: not small data, one model
     _complete(tmp_path / "run")
     # The saved plan is a real, loadable plan, and the report names the findings.
     plan = Plan.load(str(tmp_path / "run" / "plan.json"))
