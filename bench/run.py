@@ -154,8 +154,9 @@ def main(argv=None) -> int:
         task, arm, seed, budget, epochs = args.one
         row = run_one(task, arm, int(seed), float(budget), int(epochs))
         row["peak_rss_mb"] = _peak_rss_mb()
-        print(json.dumps(row))
-        return 0
+        print(json.dumps(row), flush=True)
+        sys.stderr.flush()
+        os._exit(0)  # as `advisor train` ends (advisor.cli._exit_now): no TensorFlow teardown, for every arm
 
     if args.smoke:
         args.tasks, args.budget, args.epochs, args.no_extras = task_list.SMOKE, 15.0, 30, True
