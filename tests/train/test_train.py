@@ -25,7 +25,7 @@ def _complete(run_dir):
 def test_digits_reaches_95_percent_and_leaves_a_complete_run_folder(tmp_path):
     from recipes import Plan
 
-    result = train("digits", out=tmp_path / "run", budget_s=90, tuner="random", trials=3, epochs=25,
+    result = train("digits", out=tmp_path / "run", budget_s=90, tuner="random", trials=2, epochs=20,
                    quiet=True)
     assert result.metrics["accuracy"] >= 0.95, result.metrics["accuracy"]
     assert "ensemble" not in result.metrics  # 1,257 training samples: not small data, one model
@@ -103,7 +103,7 @@ def test_resume_after_kill_during_final_fit_finishes_the_run(tmp_path):
 
 @pytest.mark.slow
 def test_same_seed_gives_same_plan_and_metrics(tmp_path):
-    runs = [train("wine", out=tmp_path / f"run{i}", budget_s=60, tuner="random", trials=2, epochs=5, seed=3,
+    runs = [train("wine", out=tmp_path / f"run{i}", budget_s=30, tuner="random", trials=2, epochs=5, seed=3,
                   probe_epochs=3, quiet=True) for i in range(2)]
     assert runs[0].plan == runs[1].plan
     assert runs[0].best_hyperparameters == runs[1].best_hyperparameters

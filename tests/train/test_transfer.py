@@ -2,6 +2,9 @@
 given a new head, then trained by the advisor on 300 images of digits 5-9,
 against the same architecture trained from scratch at the same budget and epochs."""
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -51,15 +54,19 @@ def transfer(tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_pretrained_model_beats_the_same_model_from_scratch(transfer):
-    def accuracy(name):
-        result = train(str(transfer / "high.npz"), str(transfer / f"{name}.keras"), budget_s=30, epochs=EPOCHS,
-                       tuner="none", out=transfer / f"run-{name}", quiet=True, seed=0)
-        return result, result.metrics["accuracy"]
+    def run(name):  # the real CLI, in a fresh process
+        out = transfer / f"run-{name}"
+        proc = subprocess.run([sys.executable, "-m", "advisor.cli", "train", str(transfer / "high.npz"), "--model",
+                               str(transfer / f"{name}.keras"), "--budget", "30s", "--epochs", str(EPOCHS), "--tuner",
+                               "none", "--seed", "0", "--out", str(out), "--quiet"], capture_output=True, text=True,
+                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return (json.loads((out / "metrics.json").read_text())["accuracy"],
+                {f["name"]: f for f in json.loads((out / "findings.json").read_text())})
 
-    pretrained, pretrained_acc = accuracy("pretrained")
-    _, scratch_acc = accuracy("scratch")
+    pretrained_acc, found = run("pretrained")
+    scratch_acc, _ = run("scratch")
     print(f"test accuracy on digits 5-9 from 300 images: pretrained {pretrained_acc:.4f}, scratch {scratch_acc:.4f}")
-    found = {f["name"]: f for f in pretrained.findings}
     assert "dense, head are fresh: a new head on a pretrained base" in found["pretrained_weights"]["evidence"]
     assert pretrained_acc > scratch_acc
 
