@@ -409,8 +409,9 @@ def _cross_validate(plan, net, dataset, run, k, epochs, seed, budget: Budget, re
 
 def _small_data_ensemble(run, progress) -> tuple[int, str | None]:
     """The rule book's choice when the user chose none: small data -> soft-vote
-    SMALL_DATA_ENSEMBLE members (S0: "20 models voting on the answer"), which is
-    kept only if it validates better, so it can cost time but not accuracy."""
+    SMALL_DATA_ENSEMBLE members (S0: "20 models voting on the answer"), kept
+    only if it validates better (on mnist-5k-small it changed test accuracy by
+    -0.1 to +0.4 points: README)."""
     small = next((f for f in run.read_json("findings.json") or [] if f["name"] == "small_data"), None)
     if small is None:
         return 0, None
