@@ -94,9 +94,12 @@ def test_ablation_gives_every_kept_recipe_its_evidence(sigmoid_deep, tmp_path):
 
 
 @pytest.mark.slow
-def test_random_arm_has_no_seeded_trials(sigmoid_deep, tmp_path):
+def test_random_arm_has_no_seeded_trials(sigmoid_deep, tmp_path, monkeypatch):
+    import advisor.search.run
+
     net, dataset, report = sigmoid_deep
     space = SearchSpace.from_report(report, net)
+    monkeypatch.setattr(advisor.search.run, "ABLATION_MAX_SHARE", 0.0)  # the trials are the point, not the ablation
     now = time.monotonic()
     result = run_search(space, net, dataset, tmp_path, tuner="random", objective=kt.Objective("val_accuracy", "max"),
                         epochs=1, seed=1, deadline=now + 600, fit_end=now + 600, final_epochs=1, max_trials=2)
