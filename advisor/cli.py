@@ -165,14 +165,16 @@ def _summary_lines(report: dict) -> list[str]:
     lines = [f"dataset   {info['name']}: {info['modality']}, {info['task']}{kind}, input {shape}",
              "samples   " + " | ".join(f"{s} {n:,}" for s, n in info["counts"].items())]
     if p["x_min"] is not None:
+        sampled = f"  (on {p['stats_sample']:,} sampled training inputs)" if p.get("stats_sample") else ""
         lines.append(f"inputs    min {p['x_min']:.4g}  max {p['x_max']:.4g}  mean {p['x_mean']:.4g}  "
-                     f"std {p['x_std']:.4g}")
+                     f"std {p['x_std']:.4g}{sampled}")
     if info["task"] == "regression":
         lines.append(f"targets   min {p['y_min']:.4g}  max {p['y_max']:.4g}  mean {p['y_mean']:.4g}  "
                      f"std {p['y_std']:.4g}")
     else:
         lines.append(f"classes   {min(p['class_counts']):,}..{max(p['class_counts']):,} training samples "
                      f"per class, imbalance 1:{p['imbalance_ratio']:.3g}")
+    lines += [f"note      {note}" for note in info.get("notes", [])]
     return lines
 
 

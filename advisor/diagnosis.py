@@ -239,7 +239,7 @@ def _time_precision(net, dataset) -> dict:
     from advisor.precision_timing import time_policies
     from recipes import MixedPrecision, Plan
 
-    x, y = dataset.arrays["train"]
+    x, y = dataset.sample("train", 64)
 
     def build():
         # time_policies sets the global policy before each build; the recipe is
@@ -247,4 +247,4 @@ def _time_precision(net, dataset) -> dict:
         policy = keras.config.dtype_policy().name
         return Plan([MixedPrecision(policy=policy)] if policy != "float32" else []).build(net)
 
-    return time_policies(build, (x[:64], y[:64]))
+    return time_policies(build, (x, y))

@@ -4,10 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray, task: str, class_names: list[str] | None = None,
+def evaluate(model, x, y: np.ndarray, task: str, class_names: list[str] | None = None,
              batch_size: int = 256) -> dict:
     """Accuracy, macro-F1, per-class precision/recall and the confusion matrix
     (classification), or MAE/RMSE (regression), on held-out data.
+
+    `x` is an array or a batched tf.data stream of inputs in the order of `y`
+    (`Dataset.inputs`): predictions accumulate batch by batch, so a split
+    streamed from disk is scored without holding its images.
 
     Example:
         metrics = evaluate(model, x_test, y_test, "multiclass")
@@ -15,7 +19,8 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, task: str, class_names: list[s
     """
     from sklearn import metrics as skm
 
-    out = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    batching = {"batch_size": batch_size} if isinstance(x, np.ndarray) else {}
+    out = np.asarray(model.predict(x, verbose=0, **batching), dtype=np.float64)
     if task == "regression":
         pred = out.reshape(len(y))
         err = pred - y.astype(np.float64)

@@ -15,7 +15,7 @@ from advisor.findings import Finding
 # Where each Facts field comes from: {source argument: (field names, ...)}.
 _DATA_FIELDS = ("task", "modality", "num_classes", "n_train", "n_val", "imbalance_ratio",
                 "minority_share", "min_samples_per_class", "looks_unnormalized",
-                "x_min", "x_max", "zero_share")
+                "x_min", "x_max", "zero_share", "streamed")
 _MODEL_FIELDS = ("num_params", "depth", "hidden_activations", "output_activation", "loss",
                  "from_logits", "optimizer", "learning_rate", "has_batchnorm", "has_dropout",
                  "max_dropout_rate", "plain_stack", "input_scaling")
@@ -50,6 +50,7 @@ class Facts:
     x_min: float | None = None
     x_max: float | None = None
     zero_share: float | None = None
+    streamed: bool | None = None  # read from disk per batch (an image folder), never whole in memory
     # model
     num_params: int | None = None
     depth: int | None = None

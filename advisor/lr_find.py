@@ -134,13 +134,12 @@ def lr_range_test(model, dataset, *, start_lr: float = 1e-7, end_lr: float = 10.
         raise AdvisorError(f"steps must be at least 2, got {steps}")
     if int(batch_size) < 1:
         raise AdvisorError(f"batch_size must be a positive integer, got {batch_size!r}")
-    x, y, info = _arrays(dataset)
+    batches, info = _sweep_batches(dataset, steps, int(batch_size), seed)
     clone = _clone(model, info, start_lr)
-    xb, yb = _batches(x, y, steps, int(batch_size), seed)
     schedule = start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
     sweep = _SweepCallback(schedule, deadline)
     began = time.monotonic()
-    clone.fit(xb, yb, batch_size=int(batch_size), epochs=1, shuffle=False, verbose=0, callbacks=[sweep])
+    clone.fit(**batches, epochs=1, shuffle=False, verbose=0, callbacks=[sweep])
     seconds = time.monotonic() - began
     curve = centered_curve(sweep.lrs, sweep.raw)
     return LRFinding(
@@ -219,10 +218,15 @@ def valley(lrs: np.ndarray, losses: np.ndarray, steps: int) -> float | None:
     return float(lrs[start + int(third) + int(third / 2)])
 
 
-def _arrays(dataset):
-    """(x, y, info or None) from a Dataset or an (x, y) tuple."""
+def _sweep_batches(dataset, steps, batch_size, seed):
+    """(model.fit's data arguments, info or None): steps full batches of the training data."""
     from advisor.data import Dataset
 
+    if isinstance(dataset, Dataset) and not dataset.in_memory:  # streamed: a new file order per pass
+        if dataset.count("train") == 0:
+            raise AdvisorError("the training data must be non-empty")
+        stream = dataset.train.repeat().take(steps * batch_size).batch(batch_size)
+        return {"x": stream}, dataset.info
     if isinstance(dataset, Dataset):
         x, y = dataset.arrays["train"]
         info = dataset.info
@@ -234,7 +238,8 @@ def _arrays(dataset):
     if len(x) == 0 or len(x) != len(y):
         raise AdvisorError(f"the training data must be non-empty with as many labels as inputs, "
                            f"got {len(x)} inputs and {len(y)} labels")
-    return x, y, info
+    xb, yb = _batches(x, y, steps, batch_size, seed)
+    return {"x": xb, "y": yb, "batch_size": batch_size}, info
 
 
 def _batches(x, y, steps, batch_size, seed):

@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from advisor.data.dataset import STREAM_BATCH
 from advisor.errors import AdvisorError
 from advisor.inspect_model import MULTI_CE, activation_name
 from recipes.activation import HARD_ZERO_RELU
@@ -39,6 +40,7 @@ from advisor.thresholds import SATURATION_PREACTIVATION
 MONITOR_SAMPLES = 64
 MAX_STEPS_PER_EPOCH = 200  # large data: a probe "epoch" is this many steps
 MAX_VAL_SAMPLES = 2048  # validation beyond this adds time, not information
+CHECK_SAMPLES = 256  # a streamed folder: decoded samples for the loss and monitor checks (154 MB at 224x224)
 _ACCURACY_KEYS = ("accuracy", "sparse_categorical_accuracy", "categorical_accuracy",
                   "binary_accuracy", "acc")
 # Saturation is read from outputs: sigmoid/tanh are monotonic, so an input beyond
@@ -331,43 +333,55 @@ class _Setup:
     val: Any
     steps_per_epoch: int | None
     batch_size: int
+    n_train: int
 
 
 def prepare(model, dataset, *, batch_size=32, seed=0, max_train_samples=None) -> _Setup:
-    """Check shapes, subsample, and build the seeded train/val pipelines."""
+    """Check shapes, subsample, and build the seeded train/val pipelines.
+
+    Data in memory is subsampled into arrays. A streamed folder trains on its
+    stream (a new file order each pass); `x`/`y` then hold `CHECK_SAMPLES`
+    decoded samples for the loss and monitor checks, and validation reads at
+    most `MAX_VAL_SAMPLES` files.
+    """
     info = dataset.info
     check_input_shape(model, info)
     if int(batch_size) < 1:
         raise AdvisorError(f"batch_size must be a positive integer, got {batch_size!r}")
-    rng = np.random.default_rng(seed)
-    x, y = dataset.arrays["train"]
-    if max_train_samples and len(x) > max_train_samples:
-        keep = rng.permutation(len(x))[:int(max_train_samples)]
-        x, y = x[keep], y[keep]
-    val = dataset.arrays.get("val")
-    if val is None or len(val[0]) == 0:  # hold out 20% of train
-        order = rng.permutation(len(x))
-        cut = max(1, len(x) // 5)
-        val, x, y = (x[order[:cut]], y[order[:cut]]), x[order[cut:]], y[order[cut:]]
-    xv, yv = val
-    if len(xv) > MAX_VAL_SAMPLES:
-        keep = rng.permutation(len(xv))[:MAX_VAL_SAMPLES]
-        xv, yv = xv[keep], yv[keep]
-    if len(x) == 0:
+    if dataset.count("train") == 0:
         raise AdvisorError("The training split is empty; the probe needs training samples")
-    steps = math.ceil(len(x) / batch_size)
-    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    rng = np.random.default_rng(seed)
+    if dataset.in_memory:
+        x, y = dataset.arrays["train"]
+        if max_train_samples and len(x) > max_train_samples:
+            keep = rng.permutation(len(x))[:int(max_train_samples)]
+            x, y = x[keep], y[keep]
+        val = dataset.arrays.get("val")
+        if val is None or len(val[0]) == 0:  # hold out 20% of train
+            order = rng.permutation(len(x))
+            cut = max(1, len(x) // 5)
+            val, x, y = (x[order[:cut]], y[order[:cut]]), x[order[cut:]], y[order[cut:]]
+        xv, yv = val
+        if len(xv) > MAX_VAL_SAMPLES:
+            keep = rng.permutation(len(xv))[:MAX_VAL_SAMPLES]
+            xv, yv = xv[keep], yv[keep]
+        if len(x) == 0:
+            raise AdvisorError("The training split is empty; the probe needs training samples")
+        n_train = len(x)
+        train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        val_ds = tf.data.Dataset.from_tensor_slices((xv, yv)).batch(256)
+    else:
+        n_train = min(dataset.count("train"), int(max_train_samples or dataset.count("train")))
+        train = dataset.train.take(n_train)
+        x, y = dataset.sample("train", CHECK_SAMPLES, seed)
+        val_split = "val" if dataset.count("val") else "train"
+        val_ds = dataset.sample_stream(val_split, MAX_VAL_SAMPLES, seed).batch(STREAM_BATCH)
+    steps = math.ceil(n_train / batch_size)
     if steps > MAX_STEPS_PER_EPOCH:  # large data: per-k-steps "epochs"
         train = train.repeat()
-    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    val_ds = tf.data.Dataset.from_tensor_slices((xv, yv)).batch(256)
+    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE if dataset.in_memory else 2)
     return _Setup(x, y, train, val_ds, MAX_STEPS_PER_EPOCH if steps > MAX_STEPS_PER_EPOCH else None,
-                  int(batch_size))
-
-
-def _subset(x, y, n, seed):
-    idx = np.random.default_rng(seed).permutation(len(x))[:n]
-    return x[idx], y[idx]
+                  int(batch_size), n_train)
 
 
 def _accuracy_key(keys) -> str | None:
@@ -401,14 +415,14 @@ def overfit_tiny_subset(model, dataset, n: int = 32, steps: int = 500, seed: int
     """
     keras.utils.set_random_seed(seed)
     clone = clone_for_training(model, dataset.info)
-    x, y = _subset(*dataset.arrays["train"], n, seed)
+    x, y = dataset.sample("train", n, seed)
     before = clone.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)
     key = _accuracy_key(before)
     reps = 25  # steps per Keras epoch: few epochs (each costs overhead), yet an early stop
     chunks = max(1, steps // reps)
     stop = _StopWhenMemorized(key, float(before["loss"]))
-    hist = clone.fit(np.concatenate([x] * reps), np.concatenate([y] * reps), batch_size=len(x),
-                     epochs=chunks, shuffle=False, verbose=0, callbacks=[stop]).history
+    batches = tf.data.Dataset.from_tensors((x, y)).repeat(reps)  # the same full batch, not 25 copies in memory
+    hist = clone.fit(batches, epochs=chunks, verbose=0, callbacks=[stop]).history
     after = clone.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)
     final_loss = min(float(after["loss"]), float(hist["loss"][-1]))
     return {
@@ -469,7 +483,7 @@ def run_probe(model, dataset, *, epochs: int | None = 5, seconds: float | None =
     history = {k: [float(v) for v in vals] for k, vals in history.items()}
     if monitor.nan is None and any(not math.isfinite(v) for v in history.get("loss", [])):
         monitor.nan, monitor.stopped = {"where": "loss", "epoch": len(history["loss"]) - 1}, "nan"
-    steps = setup.steps_per_epoch or math.ceil(len(setup.x) / setup.batch_size)
+    steps = setup.steps_per_epoch or math.ceil(setup.n_train / setup.batch_size)
     times = monitor.train_times[1:] or monitor.train_times  # epoch 0 includes tracing
     subset = overfit_tiny_subset(model, dataset, n=subset_size, seed=seed) if subset_size else None
     key = _accuracy_key(history)

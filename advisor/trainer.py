@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
+import statistics
 import time
 from pathlib import Path
 
@@ -134,6 +135,8 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         tf.config.experimental.enable_op_determinism()
     # Every input is checked before the run folder exists: bad input leaves no folder behind.
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
+    for note in dataset.info.notes:
+        progress.stage("data", note)
     _check_finite(dataset)
     net = resolve_model(model, dataset.info)
     if given_plan is not None:
@@ -239,10 +242,13 @@ def _check_folds(k: int, dataset) -> None:
     """Stratified folds need every class in every fold: at least K samples of each in train + val."""
     import numpy as np
 
+    if not dataset.in_memory:
+        raise AdvisorError(f"--cv trains K copies on train + val held in memory; {dataset.info.name} is an image "
+                           "folder streamed from disk: drop --cv (its validation split is large enough to judge on)")
     if dataset.info.task == "regression":
-        smallest, what = len(dataset.arrays["train"][1]) + len(dataset.arrays["val"][1]), "samples"
+        smallest, what = dataset.count("train") + dataset.count("val"), "samples"
     else:
-        labels = np.concatenate([dataset.arrays["train"][1], dataset.arrays["val"][1]]).astype(np.int64)
+        labels = np.concatenate([dataset.labels("train"), dataset.labels("val")]).astype(np.int64)
         smallest = int(np.bincount(labels, minlength=max(1, dataset.info.num_classes)).min())
         what = "samples of every class"
     if k > smallest:
@@ -293,9 +299,8 @@ def _close(run, model, history, dataset, budget: Budget, *, hosts: int, extra: d
     from advisor.evaluate import evaluate
     from advisor.report_html import write_report
 
-    x_test, y_test = dataset.arrays["test"]
-    metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, x_test, y_test,
-                       dataset.info.task, dataset.info.class_names)
+    metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, dataset.inputs("test"),
+                       dataset.labels("test"), dataset.info.task, dataset.info.class_names)
     metrics["epochs_run"] = len(history.get("loss", []))
     metrics.update({key: value for key, value in extra.items() if value is not None})
     run.save_model(model)
@@ -324,9 +329,8 @@ def _check_budget(budget: Budget, net, dataset) -> None:
     from advisor.diagnosis import MIN_PROBE_STEPS, PROBE_BATCH
     from advisor.probe import clone_for_training
 
-    x, y = dataset.arrays["train"]
     clone = clone_for_training(net, dataset.info)
-    batch = (x[:PROBE_BATCH], y[:PROBE_BATCH])
+    batch = dataset.sample("train", PROBE_BATCH)
     t0 = time.monotonic()
     clone.train_on_batch(*batch)  # tracing: paid once by every stage that builds a model
     traced = time.monotonic() - t0
@@ -334,7 +338,7 @@ def _check_budget(budget: Budget, net, dataset) -> None:
     for _ in range(3):
         clone.train_on_batch(*batch)
     step = (time.monotonic() - t0) / 3
-    steps_per_epoch = max(1, -(-len(x) // PROBE_BATCH))
+    steps_per_epoch = max(1, -(-dataset.count("train") // PROBE_BATCH))
     need = budget.used() + 3 * traced + step * (MIN_PROBE_STEPS + steps_per_epoch) + MIN_BUDGET_S / 3
     need = max(MIN_BUDGET_S, math.ceil(need / 5) * 5)
     if budget.total_s < need:
@@ -352,7 +356,7 @@ def _centred(space, net, dataset, budget: Budget, seed: int, progress):
     if budget.total_s < LR_FIND_MIN_BUDGET_S:
         return space
     deadline = budget.deadline_after_share(LR_FIND_SHARE)
-    model = space.plan.build(net, train=dataset.arrays["train"])
+    model = space.plan.build(net, train=dataset.train_data())
     current = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     progress.stage("lr range test", f"from 1e-7 up, at most {deadline - time.monotonic():.0f}s")
     found = lr_range_test(model, dataset, seed=seed, deadline=deadline)
@@ -388,7 +392,6 @@ def _search(state, net, dataset, run, budget: Budget, *, tuner, trials, epochs, 
 def _cross_validate(plan, net, dataset, run, k, epochs, seed, budget: Budget, resume, progress):
     """The K-fold estimate (cv.json, kept for --resume), the data of the final
     fit (train + val) and its epochs (the folds' median)."""
-    import statistics
 
     from advisor.kfold import cross_validate, merged
 
@@ -433,7 +436,7 @@ def _ensemble(model, top_models, size: int, dataset, net, progress):
         return model, {"kept": False, "members": [], "note": "no trial model in memory"}
     classification = dataset.info.task != "regression"
     voted = soft_vote(members, loss=model.loss, metrics=["accuracy"] if classification else None)
-    x, y = dataset.arrays["test"]
+    x, y = dataset.inputs("test"), dataset.labels("test")
     keys = ("accuracy", "macro_f1") if classification else ("mae", "rmse")
 
     def test_scores(m):
@@ -450,11 +453,10 @@ def _ensemble(model, top_models, size: int, dataset, net, progress):
 
 def _better(candidate, model, dataset, net) -> bool:
     """True when `candidate` scores better than `model` on the validation split."""
-    x, y = dataset.arrays["val"]
     maximize = _objective(net, dataset).direction == "max"
 
     def score(m):
-        values = m.evaluate(x, y, verbose=0, return_dict=True)
+        values = m.evaluate(dataset.batches("val"), verbose=0, return_dict=True)
         key = next((k for k in values if "acc" in k), None) if maximize else "loss"
         value = values.get(key if key else "loss", math.nan)
         return value if maximize else -value
@@ -487,9 +489,12 @@ def _check_tuner_role(role: str, tuner: str) -> None:
 
 
 def _check_finite(dataset) -> None:
-    """Refuse NaN/inf inputs: training on them gives a NaN loss, and no recipe repairs the data."""
+    """Refuse NaN/inf inputs: training on them gives a NaN loss, and no recipe repairs the data.
+    (Decoded images are finite: a streamed folder has none.)"""
     import numpy as np
 
+    if not dataset.in_memory:
+        return
     bad = {split: int((~np.isfinite(x)).sum()) for split, (x, _) in dataset.arrays.items()}
     if any(bad.values()):
         where = ", ".join(f"{n:,} in {split}" for split, n in bad.items() if n)
@@ -505,9 +510,9 @@ def _check_plan_fits(plan, net, dataset, source) -> None:
 
     name = "the given plan" if isinstance(source, Plan) else repr(str(source))
     try:
-        plan.build(net, train=dataset.arrays["train"], epochs=1)
+        plan.build(net, train=dataset.train_data(), epochs=1)
         plan.transform(dataset.train, dataset.val)
-        fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=1)
+        fit = plan.fit_kwargs(train=dataset.train_data(), epochs=1)
     except ValueError as err:
         first = (str(err).strip().splitlines() or [""])[0]
         raise AdvisorError(f"plan {name} does not fit this model and data: {first}; "
@@ -642,20 +647,20 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
     monitor = "val_accuracy" if _objective(net, dataset).name == "val_accuracy" else "val_loss"
     # After a cut: the cut epoch's validation, _better's two validation passes, the test predictions;
     # an ensemble of K adds about K validation passes and two test passes per member.
-    n_val, n_test = (len(dataset.arrays[s][1]) for s in ("val", "test"))
+    n_val, n_test = dataset.count("val"), dataset.count("test")
     ratio = n_test / max(1, n_val)
     stop = FitDeadline(deadline if deadline is not None else math.inf, monitor,
                        closing_passes=3 + ratio + ensemble * (1 + 2 * ratio))
-    has_val = len(dataset.arrays["val"][1]) > 0
+    has_val = n_val > 0
     train_ds, val_ds = plan.transform(dataset.train, dataset.val if has_val else None)
-    total = epochs
+    total, epoch_seconds = epochs, []
     while True:
-        model = plan.build(net, train=dataset.arrays["train"], epochs=epochs)
+        model = plan.build(net, train=dataset.train_data(), epochs=epochs)
         if recoveries and guard.weights is not None:
             model.set_weights(guard.weights)
         elif warm_start is not None:
             warm_start = _warm_started(model, warm_start)
-        fit = plan.fit_kwargs(train=dataset.arrays["train"], epochs=epochs)
+        fit = plan.fit_kwargs(train=dataset.train_data(), epochs=epochs)
         total = fit.get("epochs", epochs)
         # Without a validation split (train + val after --cv) nothing may watch val_*.
         planned = [c for c in fit.pop("callbacks", [])
@@ -664,7 +669,7 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
             # delete_checkpoint=False: a NaN stop must not erase the last good epoch.
             keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch", delete_checkpoint=False),
             keras.callbacks.TensorBoard(str(run.file("logs"))),
-            progress.callback("final fit", total), guard, stop]
+            (epoch_line := progress.callback("final fit", total)), guard, stop]
         progress.stage("final fit", f"up to {total} epochs" + (f", from epoch {guard.epochs_done + 1}"
                                                                 if recoveries else "")
                        + (", from the best search trial's weights" if warm_start is not None else ""))
@@ -672,6 +677,7 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
                          initial_epoch=guard.epochs_done if recoveries else 0, **fit)
         for k, vals in hist.history.items():
             history.setdefault(k, []).extend(float(v) for v in vals)
+        epoch_seconds += epoch_line.train_seconds
         if guard.nan_epoch is None or stop.cut:
             break
         shutil.rmtree(run.file("checkpoints"), ignore_errors=True)  # the diverged optimizer's state
@@ -692,7 +698,10 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
     if stop.cut:
         progress.stage("final fit", f"budget reached after {ran} of {total} epochs: kept the best epoch's weights")
     info = {"epochs_planned": total, "epochs_run": ran, "cut_at_deadline": stop.cut, "kept": "final fit",
-            "started_from": "best search trial" if warm_start is not None else "fresh weights"}
+            "started_from": "best search trial" if warm_start is not None else "fresh weights",
+            # training phase only; the first epoch includes tracing the model
+            "samples_per_s": round(dataset.count("train") / statistics.median(epoch_seconds), 1)
+            if epoch_seconds else None}
     return model, history, plan, info
 
 

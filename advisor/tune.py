@@ -39,13 +39,13 @@ class PlanHyperModel(kt.HyperModel):
         # The previous trial's model is done: free its traced graphs (see advisor.tf_memory).
         forget_custom_gradients(self._kept_gradients)
         plan = self.plan.search_space(hp)
-        return plan.build(self.base_model, train=self.dataset.arrays["train"], epochs=self.epochs,
+        return plan.build(self.base_model, train=self.dataset.train_data(), epochs=self.epochs,
                           **self.build_kwargs)
 
     def fit(self, hp, model, *args, callbacks=None, epochs=None, **kwargs):
         plan = self.plan.search_space(hp)
         train, val = plan.transform(self.dataset.train, self.dataset.val)
-        fit = plan.fit_kwargs(train=self.dataset.arrays["train"], epochs=epochs or self.epochs)
+        fit = plan.fit_kwargs(train=self.dataset.train_data(), epochs=epochs or self.epochs)
         fit["callbacks"] = list(fit.get("callbacks", [])) + list(callbacks or [])
         kwargs.pop("validation_data", None)
         kwargs.setdefault("verbose", 0)

@@ -35,7 +35,7 @@ def build_model(setup: TrainingSetup, model, *, strategy=None, train=None, epoch
     defaults = compile_defaults(model, loss, metrics)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        x_train = data.x if (data is not None and setup.input_layers) else None
+        x_train = data.adapt_inputs if (data is not None and setup.input_layers) else None
         new = rebuild(model, setup, x_train, loss=defaults.loss)
         for freeze in setup.freezes:
             freeze(new)

@@ -7,6 +7,27 @@ from recipes.setup import TrainingSetup
 from recipes.train_data import as_dataset
 
 MAX_SHUFFLE_BUFFER = 100_000  # whole in-memory splits fit; beyond this, a window is enough
+# Caching and shuffling hold decoded samples in memory: bounded in bytes, so a stream of
+# 224x224 photos (600 KB each as float32) is neither cached whole (50,000 of them: 30 GB)
+# nor shuffled through a 100,000-sample buffer. Such a stream should arrive in a new
+# order each pass (shuffled file lists), so a window of a few hundred samples is enough.
+MAX_CACHE_BYTES = 1 << 30
+MAX_SHUFFLE_BYTES = 256 << 20
+
+
+def _sample_bytes(dataset: tf.data.Dataset) -> int | None:
+    """Bytes of one (x, y) element when every shape is known, else None."""
+    total = 0
+    for spec in tf.nest.flatten(dataset.element_spec):
+        if not spec.shape.is_fully_defined():
+            return None
+        total += spec.shape.num_elements() * spec.dtype.size
+    return total
+
+
+def _fits_cache(dataset: tf.data.Dataset, sample_bytes: int | None) -> bool:
+    count = int(dataset.cardinality())
+    return sample_bytes is not None and count >= 0 and count * sample_bytes <= MAX_CACHE_BYTES
 
 
 def make_pipeline(setup: TrainingSetup, batch_size: int, train, val=None):
@@ -15,22 +36,31 @@ def make_pipeline(setup: TrainingSetup, batch_size: int, train, val=None):
     Train: cache -> sample transforms (oversampling) -> shuffle -> batch ->
     batch transforms (augmentation, noise) -> prefetch. Caching comes before
     the random transforms so every epoch sees fresh augmentations. Val: batch ->
-    cache -> prefetch, never augmented.
+    cache -> prefetch, never augmented. A split larger than `MAX_CACHE_BYTES` is
+    not cached (it is read again each epoch) and the shuffle buffer holds at most
+    `MAX_SHUFFLE_BYTES`.
 
     Args:
         setup: the plan's `TrainingSetup`.
         batch_size: the global batch size.
         train, val: unbatched tf.data.Dataset of (x, y) or (x, y) tuples; val may be None.
     """
-    train = as_dataset(train, "train_ds").cache()
+    train = as_dataset(train, "train_ds")
+    sample_bytes = _sample_bytes(train)
+    train = train.cache() if _fits_cache(train, sample_bytes) else train
     for transform in setup.sample_transforms:
         train = transform(train)
     size = int(train.cardinality())
     buffer = min(size, MAX_SHUFFLE_BUFFER) if size > 0 else 10_000
+    if sample_bytes:
+        buffer = max(1, min(buffer, MAX_SHUFFLE_BYTES // sample_bytes))
     train = train.shuffle(buffer, reshuffle_each_iteration=True).batch(batch_size)
     for transform in setup.batch_transforms:
         train = transform(train)
     train = train.prefetch(tf.data.AUTOTUNE)
     if val is not None:
-        val = as_dataset(val, "val_ds").batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+        val = as_dataset(val, "val_ds")
+        fits = _fits_cache(val, _sample_bytes(val))
+        val = val.batch(batch_size)
+        val = (val.cache() if fits else val).prefetch(tf.data.AUTOTUNE)
     return train, val

@@ -6,6 +6,8 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+ADAPT_SAMPLES = 10_000
+
 
 def as_dataset(data, what: str = "train") -> tf.data.Dataset:
     """An unbatched `tf.data.Dataset` of (x, y) from a dataset or an (x, y) numpy tuple."""
@@ -21,11 +23,14 @@ class TrainData:
     """The training split, read once, as arrays.
 
     When to use: recipes that need the data itself (Normalize adapts on x,
-    ClassWeights counts y, schedules need the number of samples). The data fits
-    in memory for every source the advisor reads.
+    ClassWeights counts y, schedules need the number of samples).
 
     Args:
-        train: an unbatched `tf.data.Dataset` yielding (x, y), or an (x, y) tuple.
+        train: an unbatched `tf.data.Dataset` yielding (x, y), an (x, y) tuple,
+            or a `TrainData` (passed through).
+        labels: the dataset's labels in its order, when the caller has them
+            without reading the inputs (a folder of images streamed from disk):
+            then nothing reads the whole dataset into memory.
 
     Example:
         >>> import numpy as np
@@ -33,8 +38,13 @@ class TrainData:
         5
     """
 
-    def __init__(self, train):
-        self._source = train
+    def __new__(cls, train, labels=None):
+        return train if isinstance(train, TrainData) else super().__new__(cls)
+
+    def __init__(self, train, labels=None):
+        if train is self:
+            return
+        self._source, self._labels = train, None if labels is None else np.asarray(labels)
         if isinstance(train, tuple) and len(train) == 2:
             if len(train[0]) != len(train[1]):
                 raise ValueError(f"train x and y differ in length: {len(train[0])} vs {len(train[1])}")
@@ -65,10 +75,21 @@ class TrainData:
 
     @property
     def y(self) -> np.ndarray:
-        return self.arrays[1]
+        return self._labels if self._labels is not None else self.arrays[1]
+
+    @property
+    def adapt_inputs(self):
+        """What preprocessing layers' ``adapt()`` reads: x, or for a stream with known
+        labels the first `ADAPT_SAMPLES` inputs in batches (a mean and variance per
+        channel settle long before; reading a folder of photos whole would not fit)."""
+        if self._labels is None:
+            return self.x
+        return self._source.take(ADAPT_SAMPLES).batch(256).map(lambda x, y: x)
 
     @property
     def n(self) -> int:
+        if self._labels is not None:
+            return len(self._labels)
         if isinstance(self._source, tf.data.Dataset):
             cardinality = int(self._source.cardinality())
             if cardinality >= 0:

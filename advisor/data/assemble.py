@@ -60,6 +60,54 @@ def _carve(x, y, n_out: int, seed: int, stratify: bool):
     return (xa, ya), (xb, yb)
 
 
+def _carve_missing(pool_y, has_val: bool, has_test: bool, val_fraction, test_fraction, seed, stratify, name):
+    """Indices (train, val, test) into a pool of len(pool_y) samples; None for a split the source has."""
+    pool = len(pool_y)
+    n_test = round(test_fraction * pool) if not has_test else 0
+    n_val = round(val_fraction * pool) if not has_val else 0
+    if pool - n_test - n_val < 1:
+        raise AdvisorError(
+            f"{name} has only {pool:,} training samples, too few to carve val/test splits; add data or "
+            "lower val_fraction/test_fraction")
+    train, test, val = (np.arange(pool), pool_y), None, None
+    if not has_test:
+        train, (test, _) = _carve(*train, n_test, seed, stratify)
+    if not has_val:
+        train, (val, _) = _carve(*train, n_val, seed, stratify)
+    return train[0], val, test
+
+
+def build_file_dataset(name: str, parts: dict, fingerprints: dict, class_names: list[str], image_format,
+                       notes: list[str], *, val_fraction: float = 0.15, test_fraction: float = 0.15,
+                       seed: int = 0) -> Dataset:
+    """A streamed `Dataset` of image files: the same carving rules as `build_dataset`, on the file list.
+
+    Args:
+        parts: {split: (paths, class ids)} as the folder gives them.
+        fingerprints: {split: 8-byte digest per file}, in the same order.
+        image_format: (size, channels, resize) every image is decoded to.
+        notes: what loading changed or skipped, said once.
+    """
+    from advisor.data.image_files import ImageFiles
+
+    _check_fractions(val_fraction, test_fraction)
+    columns = {s: (np.asarray(p), np.asarray(y, np.int64), np.asarray(fingerprints[s])) for s, (p, y) in parts.items()}
+    keeps = _carve_missing(columns["train"][1], "val" in parts, "test" in parts, val_fraction,
+                           test_fraction, seed, stratify=True, name=name)
+    pool = columns["train"]
+    for split, keep in zip(SPLITS, keeps):
+        if keep is not None:
+            columns[split] = tuple(column[keep] for column in pool)
+    paths, labels, prints = ({s: columns[s][i] for s in SPLITS} for i in range(3))
+    size, channels, resize = image_format
+    files = ImageFiles(paths, labels, prints, tuple(size), int(channels), bool(resize))
+    info = DatasetInfo(name=name, modality="image", input_shape=(*size, channels),
+                       task="binary" if len(class_names) == 2 else "multiclass", num_classes=len(class_names),
+                       class_names=[str(c) for c in class_names], counts={s: int(len(labels[s])) for s in SPLITS},
+                       notes=list(notes))
+    return Dataset(arrays=None, info=info, files=files, seed=seed)
+
+
 def build_dataset(name: str, parts: dict, *, modality: str | None = None, class_names=None,
                   task: str | None = None, val_fraction: float = 0.15, test_fraction: float = 0.15,
                   seed: int = 0) -> Dataset:
@@ -115,22 +163,12 @@ def build_dataset(name: str, parts: dict, *, modality: str | None = None, class_
     bounds = np.cumsum([len(ys[s]) for s in order])[:-1]
     ys = dict(zip(order, np.split(y_all, bounds)))
 
-    pool = len(xs["train"])
-    stratify = task_name != "regression"
-    n_test = round(test_fraction * pool) if "test" not in xs else 0
-    n_val = round(val_fraction * pool) if "val" not in xs else 0
-    if pool - n_test - n_val < 1:
-        raise AdvisorError(
-            f"{name} has only {pool:,} training samples, too few to carve val/test splits; add data or "
-            "lower val_fraction/test_fraction")
-    train = (xs["train"], ys["train"])
-    if "test" not in xs:
-        train, test = _carve(*train, n_test, seed, stratify)
-        xs["test"], ys["test"] = test
-    if "val" not in xs:
-        train, val = _carve(*train, n_val, seed, stratify)
-        xs["val"], ys["val"] = val
-    xs["train"], ys["train"] = train
+    keeps = _carve_missing(ys["train"], "val" in xs, "test" in xs, val_fraction, test_fraction, seed,
+                           stratify=task_name != "regression", name=name)
+    pool = xs["train"], ys["train"]
+    for split, keep in zip(SPLITS, keeps):
+        if keep is not None:
+            xs[split], ys[split] = pool[0][keep], pool[1][keep]
 
     y_dtype = np.float32 if task_name == "regression" else np.int64
     arrays = {s: (np.ascontiguousarray(xs[s], dtype=np.float32), ys[s].astype(y_dtype)) for s in SPLITS}

@@ -1,7 +1,8 @@
-"""Exact-duplicate inputs within train and across splits (leakage), by hashing rows.
+"""Exact-duplicate inputs within train and across splits (leakage), by hashing samples.
 
-One blake2b digest per row of bytes (the only per-sample Python work), then
-numpy set operations on the digests. Exact bytes, so -0.0 and 0.0 differ and
+One blake2b digest per row of bytes (the only per-sample Python work), or for
+image files a fingerprint of the file's bytes, then numpy set operations on
+the digests. Exact bytes, so -0.0 and 0.0 differ and
 near-duplicates are not found: this catches copies, not look-alikes.
 """
 from __future__ import annotations
@@ -23,11 +24,13 @@ def row_hashes(x: np.ndarray) -> np.ndarray:
     return np.array([hashlib.blake2b(r, digest_size=16).digest() for r in rows], dtype="S16")
 
 
-def duplicate_stats(splits: dict, classify: bool = True) -> dict:
+def duplicate_stats(hashes: dict, train_labels: np.ndarray, classify: bool = True) -> dict:
     """Duplicates in train, inputs repeated with different labels, and leakage counts.
 
     Args:
-        splits: {"train": (x, y), "val": (x, y), "test": (x, y)}.
+        hashes: {"train", "val", "test"}: one digest per sample (`row_hashes`, or
+            an image file's fingerprint).
+        train_labels: the train split's labels, in the order of its digests.
         classify: count label conflicts (meaningless for regression targets).
 
     Returns:
@@ -36,12 +39,11 @@ def duplicate_stats(splits: dict, classify: bool = True) -> dict:
         leaked {"val": val rows also in train, "test": test rows also in train,
         "val_test": test rows also in val}.
     """
-    hashes = {s: row_hashes(x) for s, (x, _) in splits.items()}
     unique, inverse = np.unique(hashes["train"], return_inverse=True)
     n_dup = len(hashes["train"]) - len(unique)
     conflicting = 0
     if n_dup and classify:
-        pairs = np.unique(np.stack([inverse.ravel(), splits["train"][1]]), axis=1)  # distinct (input, label)
+        pairs = np.unique(np.stack([inverse.ravel(), train_labels]), axis=1)  # distinct (input, label)
         conflicting = int((np.bincount(pairs[0]) > 1).sum())
     leaked = {"val": int(np.isin(hashes["val"], unique).sum()),
               "test": int(np.isin(hashes["test"], unique).sum()),

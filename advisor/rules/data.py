@@ -55,13 +55,15 @@ def class_imbalance(facts):
     """Skewed labels let a model win by predicting the majority. Re-weight the
     classes (S0), or oversample the minority when the skew is beyond 10:1 (S1,
     weighted sampling); focal loss for severe skew (S0, Lin et al.); report
-    precision/recall/F1/AUC, not accuracy (S2)."""
+    precision/recall/F1/AUC, not accuracy (S2). A folder streamed from disk gets
+    class weights: oversampling filters the stream per class, decoding it once
+    per class each epoch."""
     f = facts.get("class_imbalance")
     if f is None or not H.is_classification(facts):
         return []
     ratio = facts.imbalance_ratio or f.values.get("imbalance_ratio") or 1.0
     why = f.evidence or f"largest/smallest class = {ratio:.1f}"
-    severe = ratio >= T.OVERSAMPLE_MIN_RATIO
+    severe = ratio >= T.OVERSAMPLE_MIN_RATIO and not facts.streamed
     out = [Recommendation("oversample" if severe else "class_weights", {}, f"{why}; ratio {ratio:.1f}"),
            Recommendation("metrics", {"set": "imbalanced"}, why)]
     if ratio >= T.FOCAL_MIN_RATIO:

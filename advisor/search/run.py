@@ -111,7 +111,7 @@ class SearchHyperModel(kt.HyperModel):
         forget_custom_gradients(self._kept_gradients)  # the last trial's graphs (advisor.tf_memory)
         keras.utils.set_random_seed(self.seed)
         plan = self.space.plan_for(hp)
-        return plan.build(self.net, train=self.dataset.arrays["train"], epochs=self.epochs)
+        return plan.build(self.net, train=self.dataset.train_data(), epochs=self.epochs)
 
     def fit(self, hp, model, *args, callbacks=None, epochs=None, **kwargs):
         plan = self.space.plan_for(hp)
@@ -126,7 +126,7 @@ class SearchHyperModel(kt.HyperModel):
 def fit_plan(hm: SearchHyperModel, plan, model, callbacks, epochs):
     """Fit one trial's model; returns the history dict (keras-tuner reads the objective from it)."""
     train, val = plan.transform(hm.dataset.train, hm.dataset.val)
-    fit = plan.fit_kwargs(train=hm.dataset.arrays["train"], epochs=epochs)
+    fit = plan.fit_kwargs(train=hm.dataset.train_data(), epochs=epochs)
     keeper = _BestWeights(hm.objective.name, hm.objective.direction == "max")
     # TensorBoard logs are for the final fit; per trial they cost time and disk.
     planned = [c for c in fit.get("callbacks", []) if not isinstance(c, keras.callbacks.TensorBoard)]
@@ -255,7 +255,7 @@ def _ablate(hm: SearchHyperModel, plan, with_score, deadline, epochs, say):
             continue
         without = Plan([r for r in plan.recipes if r is not recipe])
         keras.utils.set_random_seed(hm.seed)
-        model = without.build(hm.net, train=hm.dataset.arrays["train"], epochs=epochs)
+        model = without.build(hm.net, train=hm.dataset.train_data(), epochs=epochs)
         saved = (hm.best_score, hm.best_model, hm.top)
         history = fit_plan(hm, without, model, [], epochs)
         hm.best_score, hm.best_model, hm.top = saved  # the ablation does not change the best trials

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 
 from advisor.data import moments as moments_module
-from advisor.data.duplicates import duplicate_stats
-from advisor.data.moments import feature_moments
+from advisor.data.duplicates import duplicate_stats, row_hashes
+from advisor.data.moments import add_rows, empty_moments, feature_moments
 
 
 def test_pooled_stats_match_numpy_per_channel(monkeypatch):
-    monkeypatch.setattr(moments_module, "_CHUNK_ROWS", 7)  # force several chunks
+    monkeypatch.setattr(moments_module, "_CHUNK_VALUES", 7 * 48)  # force several chunks of 7 rows
     rng = np.random.default_rng(0)
     x = rng.normal([0.0, 10.0, -5.0], [1.0, 3.0, 0.5], size=(50, 4, 4, 3)).astype(np.float32)
     m = feature_moments(x)
@@ -19,6 +19,9 @@ def test_pooled_stats_match_numpy_per_channel(monkeypatch):
     np.testing.assert_allclose(mins, per_channel.min(0))
     np.testing.assert_allclose(maxs, per_channel.max(0))
     np.testing.assert_allclose(m.pooled()[3][0], x.astype(np.float64).std(), rtol=1e-6)
+    batched = add_rows(add_rows(empty_moments(48), x[:20]), x[20:])  # as a streamed folder's batches arrive
+    for whole, parts in zip(m.pooled(3), batched.pooled(3)):
+        np.testing.assert_allclose(parts, whole, rtol=1e-12)
 
 
 def test_non_finite_values_are_skipped_and_all_nan_feature_is_constant():
@@ -31,7 +34,7 @@ def test_non_finite_values_are_skipped_and_all_nan_feature_is_constant():
 
 def test_duplicate_stats_regression_skips_label_conflicts():
     x = np.array([[1.0], [1.0], [2.0]], np.float32)
-    stats = duplicate_stats({"train": (x, np.array([0.1, 0.9, 0.5])), "val": (x[:0], x[:0, 0]),
-                             "test": (x[2:], np.array([0.5]))}, classify=False)
+    hashes = {"train": row_hashes(x), "val": row_hashes(x[:0]), "test": row_hashes(x[2:])}
+    stats = duplicate_stats(hashes, np.array([0.1, 0.9, 0.5]), classify=False)
     assert stats == {"n_duplicates_train": 1, "n_conflicting_duplicates": 0,
                      "leaked": {"val": 0, "test": 1, "val_test": 0}}

@@ -1,4 +1,7 @@
 """CSV, .npz, image-folder and TFDS sources on small real files."""
+import shutil
+
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,10 +66,8 @@ def test_modality_follows_array_rank(shape, modality):
     assert infer_modality(np.zeros(shape)) == modality
 
 
-def _write_images(root, classes, n=4, size=(12, 10), channels=3):
-    import keras
-
-    rng = np.random.default_rng(0)
+def _write_images(root, classes, n=4, size=(12, 10), channels=3, seed=0):
+    rng = np.random.default_rng(seed)
     for c in classes:
         (root / c).mkdir(parents=True)
         for i in range(n):
@@ -78,7 +79,52 @@ def test_image_folder_reads_size_and_channels_from_first_image(tmp_path):
     ds = load(str(tmp_path / "pets"))
     assert ds.info.modality == "image" and ds.info.input_shape == (12, 10, 1)
     assert ds.info.class_names == ["cat", "dog", "eel"] and sum(ds.info.counts.values()) == 15
-    assert ds.arrays["train"][0].max() > 1  # raw 0..255 pixels, so the profile sees the scale
+    assert ds.sample("train", None)[0].max() > 1  # raw 0..255 pixels, so the profile sees the scale
+
+
+def test_image_folder_streams_from_its_file_list(tmp_path):
+    """A folder is never read into arrays: every stage reads files per batch, and the
+    splits, samples and digests agree with the files on disk."""
+    _write_images(tmp_path / "pets", ["cat", "dog"], n=20, size=(6, 5))
+    ds = load(str(tmp_path / "pets"), seed=3)
+    assert ds.arrays is None and not ds.in_memory
+    assert ds.info.counts == {"train": 28, "val": 6, "test": 6}
+    assert sorted(np.bincount(ds.labels("test")).tolist()) == [3, 3]  # stratified
+    x, y = ds.sample("test", None)
+    assert x.shape == (6, 6, 5, 3) and x.dtype == np.float32 and (y == ds.labels("test")).all()
+    for path, image, label in zip(ds.files.paths["test"], x, y):
+        assert path.split("/")[-2] == ds.info.class_names[label]
+        assert np.array_equal(image, keras.utils.img_to_array(keras.utils.load_img(path)))
+    seen = np.concatenate([b for _, b in ds.batches("train").as_numpy_iterator()])
+    assert sorted(seen.tolist()) == sorted(ds.labels("train").tolist())
+    train = ds.train  # as model.fit sees it: one dataset, one pass per epoch
+    one, two = ([float(x.sum()) for x, _ in train.as_numpy_iterator()] for _ in range(2))
+    assert one != two and sorted(one) == sorted(two)  # a new file order each pass
+
+
+def test_image_folder_resizes_mixed_sizes_and_ignores_other_files_saying_so(tmp_path):
+    _write_images(tmp_path / "pets", ["cat"], n=4, size=(12, 10))
+    _write_images(tmp_path / "more", ["dog"], n=4, size=(20, 30))
+    (tmp_path / "more" / "dog").rename(tmp_path / "pets" / "dog")
+    (tmp_path / "pets" / "dog" / "notes.txt").write_text("not an image")
+    ds = load(str(tmp_path / "pets"))
+    assert ds.info.input_shape == (12, 10, 3) and sum(ds.info.counts.values()) == 8
+    assert ds.sample("train", None)[0].shape[1:] == (12, 10, 3)
+    assert [n for n in ds.info.notes if "resized to 12x10" in n] and len(ds.info.notes) == 2
+    assert [n for n in ds.info.notes if "ignored 1 file" in n and "notes.txt" in n]
+
+
+def test_image_folder_duplicates_and_leakage_are_exact(tmp_path):
+    """Copies of a file are found by the fingerprint of its bytes, in train and across splits."""
+    from advisor.profile import profile
+
+    _write_images(tmp_path / "d" / "train", ["a", "b"], n=10)
+    _write_images(tmp_path / "d" / "test", ["a", "b"], n=3, seed=1)
+    train_a = tmp_path / "d" / "train" / "a"
+    shutil.copy(train_a / "0.png", train_a / "copy.png")
+    shutil.copy(train_a / "1.png", tmp_path / "d" / "test" / "a" / "leaked.png")
+    p = profile(load(str(tmp_path / "d"), val_fraction=0.0))
+    assert p.n_duplicates_train == 1 and p.leaked["test"] == 1 and p.stats_sample is None
 
 
 def test_image_folder_with_split_folders_keeps_them(tmp_path):

@@ -55,7 +55,10 @@ CASES = [
     ("regression-text-labels", ["diagnose", "{d}/text_y.csv", "--target", "y", "--task", "regression",
                                 "--no-probe"], "cannot be regression targets"),
     ("corrupt-image", ["diagnose", "{d}/images", "--no-probe"], "broken.png"),
-    ("class-folders-without-images", ["diagnose", "{d}/no_images", "--no-probe"], "No images found"),
+    ("class-folders-without-images", ["diagnose", "{d}/no_images", "--no-probe"], "no images found"),
+    ("corrupt-image-among-10000", ["diagnose", "{d}/many_images", "--no-probe"], "cat/07777.png"),
+    ("empty-class-folder", ["diagnose", "{d}/empty_class", "--no-probe"], "empty_class/eel holds no images"),
+    ("cv-on-streamed-folder", ["train", "{d}/images_ok", "--cv", "2"], "streamed from disk: drop --cv"),
     ("folder-without-classes", ["diagnose", "{d}/flat_images", "--no-probe"], "no class sub-folders"),
     ("unknown-builtin", ["train", "digitz"], "did you mean 'digits'"),
     ("unsupported-file", ["diagnose", "{d}/data.txt", "--no-probe"], "supported files are"),
@@ -224,6 +227,16 @@ def folder(tmp_path_factory):
         for i in range(3):
             keras.utils.save_img(d / "images" / cls / f"{i}.png", rng.integers(0, 255, (8, 8, 3)).astype("uint8"))
     (d / "images" / "dog" / "broken.png").write_bytes(b"definitely not a png")
+    shutil.copytree(d / "images", d / "images_ok", ignore=shutil.ignore_patterns("broken.png"))
+    (d / "empty_class" / "eel").mkdir(parents=True)
+    shutil.copytree(d / "images_ok" / "cat", d / "empty_class" / "cat")
+    # 10,000 images, one truncated: the scan names it before any work starts
+    tiny = (d / "images_ok" / "cat" / "0.png").read_bytes()
+    for cls in ("cat", "dog"):
+        (d / "many_images" / cls).mkdir(parents=True)
+        for i in range(5000):
+            (d / "many_images" / cls / f"{i:05d}.png").write_bytes(tiny)
+    (d / "many_images" / "cat" / "07777.png").write_bytes(tiny[: len(tiny) // 2])
     (d / "no_images" / "cat").mkdir(parents=True)
     (d / "no_images" / "dog").mkdir()
     (d / "flat_images").mkdir()
