@@ -60,6 +60,12 @@ def _carve(x, y, n_out: int, seed: int, stratify: bool):
     return (xa, ya), (xb, yb)
 
 
+def _check_class_task(name: str, class_names, task) -> None:
+    if task == "regression":
+        raise AdvisorError(f"{name} has class labels ({len(class_names)} classes); task='regression' "
+                           "does not apply to it")
+
+
 def _carve_missing(pool_y, has_val: bool, has_test: bool, val_fraction, test_fraction, seed, stratify, name):
     """Indices (train, val, test) into a pool of len(pool_y) samples; None for a split the source has."""
     pool = len(pool_y)
@@ -77,35 +83,36 @@ def _carve_missing(pool_y, has_val: bool, has_test: bool, val_fraction, test_fra
     return train[0], val, test
 
 
-def build_file_dataset(name: str, parts: dict, fingerprints: dict, class_names: list[str], image_format,
-                       notes: list[str], *, val_fraction: float = 0.15, test_fraction: float = 0.15,
-                       seed: int = 0) -> Dataset:
-    """A streamed `Dataset` of image files: the same carving rules as `build_dataset`, on the file list.
+def build_streamed_dataset(name: str, parts: dict, class_names: list[str], input_shape, make, notes=(), *,
+                           modality: str = "image", task: str | None = None, val_fraction: float = 0.15,
+                           test_fraction: float = 0.15, seed: int = 0) -> Dataset:
+    """A streamed `Dataset`: the same carving rules as `build_dataset`, on sample ids instead of arrays.
 
     Args:
-        parts: {split: (paths, class ids)} as the folder gives them.
-        fingerprints: {split: 8-byte digest per file}, in the same order.
-        image_format: (size, channels, resize) every image is decoded to.
+        parts: {split: (ids, class ids, fingerprints)} as the source gives them
+            (ids: file paths, or record indices into that split).
+        input_shape: one decoded sample's shape.
+        make: make(columns, origin) -> the `StreamedSplits` backing, from
+            columns {split: (ids, labels, fingerprints)} for all three splits and
+            origin {split: the part its ids came from} (a carved split's is "train").
         notes: what loading changed or skipped, said once.
+        task: None or "classification" (the labels are classes); "regression" is refused.
     """
-    from advisor.data.image_files import ImageFiles
-
     _check_fractions(val_fraction, test_fraction)
-    columns = {s: (np.asarray(p), np.asarray(y, np.int64), np.asarray(fingerprints[s])) for s, (p, y) in parts.items()}
+    _check_class_task(name, class_names, task)
+    columns = {s: (np.asarray(ids), np.asarray(y, np.int64), np.asarray(f)) for s, (ids, y, f) in parts.items()}
     keeps = _carve_missing(columns["train"][1], "val" in parts, "test" in parts, val_fraction,
                            test_fraction, seed, stratify=True, name=name)
+    origin = {s: s for s in parts}
     pool = columns["train"]
     for split, keep in zip(SPLITS, keeps):
         if keep is not None:
-            columns[split] = tuple(column[keep] for column in pool)
-    paths, labels, prints = ({s: columns[s][i] for s in SPLITS} for i in range(3))
-    size, channels, resize = image_format
-    files = ImageFiles(paths, labels, prints, tuple(size), int(channels), bool(resize))
-    info = DatasetInfo(name=name, modality="image", input_shape=(*size, channels),
+            columns[split], origin[split] = tuple(column[keep] for column in pool), "train"
+    info = DatasetInfo(name=name, modality=modality, input_shape=tuple(int(d) for d in input_shape),
                        task="binary" if len(class_names) == 2 else "multiclass", num_classes=len(class_names),
-                       class_names=[str(c) for c in class_names], counts={s: int(len(labels[s])) for s in SPLITS},
-                       notes=list(notes))
-    return Dataset(arrays=None, info=info, files=files, seed=seed)
+                       class_names=[str(c) for c in class_names],
+                       counts={s: int(len(columns[s][1])) for s in SPLITS}, notes=list(notes))
+    return Dataset(arrays=None, info=info, records=make(columns, origin), seed=seed)
 
 
 def build_dataset(name: str, parts: dict, *, modality: str | None = None, class_names=None,
@@ -152,9 +159,7 @@ def build_dataset(name: str, parts: dict, *, modality: str | None = None, class_
     y_all = np.concatenate([ys[s] for s in order])
     what = f"labels of {name}"
     if class_names is not None:
-        if task == "regression":
-            raise AdvisorError(f"{name} has class labels ({len(class_names)} classes); task='regression' "
-                               "does not apply to it")
+        _check_class_task(name, class_names, task)
         y_all = check_class_ids(y_all, len(class_names), what)
         task_name = "binary" if len(class_names) == 2 else "multiclass"
         class_names = [str(c) for c in class_names]

@@ -37,16 +37,16 @@ class Dataset:
     """Loaded data: train/val/test splits plus their `DatasetInfo`.
 
     Two backings, one interface. Small sources (arrays, CSV, .npz, built-ins,
-    TFDS) hold numpy `arrays`; image folders hold `files` (paths, labels and
-    byte fingerprints) and are decoded per batch, so a folder larger than
-    memory trains. Later stages use the methods below, which work for both;
+    TFDS) hold numpy `arrays`; image folders and large TFDS datasets hold
+    `records` (labels and a digest per sample, known without decoding) and are
+    decoded per batch, so data larger than memory trains. Later stages use the methods below, which work for both;
     `arrays` is None for a streamed dataset.
     `x` is float32; `y` int64 class indices (float32 for regression).
     """
 
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] | None  # split -> (x, y)
     info: DatasetInfo
-    files: Any = None  # advisor.data.image_files.ImageFiles when streamed
+    records: Any = None  # when streamed: an `advisor.data.streamed.StreamedSplits` (image files, TFDS records)
     seed: int = 0  # the per-pass file order of a streamed train split
 
     @property
@@ -54,7 +54,7 @@ class Dataset:
         return self.arrays is not None
 
     def labels(self, split: str) -> np.ndarray:
-        return self.arrays[split][1] if self.in_memory else self.files.labels[split]
+        return self.arrays[split][1] if self.in_memory else self.records.labels[split]
 
     def count(self, split: str) -> int:
         return len(self.labels(split))
@@ -65,7 +65,7 @@ class Dataset:
 
         if self.in_memory:
             return tf.data.Dataset.from_tensor_slices(self.arrays[name])
-        return self.files.stream(name, shuffle_seed=self.seed if name == "train" else None)
+        return self.records.stream(name, shuffle_seed=self.seed if name == "train" else None)
 
     @property
     def train(self):
@@ -85,7 +85,7 @@ class Dataset:
             import tensorflow as tf
 
             return tf.data.Dataset.from_tensor_slices(self.arrays[split]).batch(BATCH)
-        return self.files.stream(split).batch(STREAM_BATCH).prefetch(2)
+        return self.records.stream(split).batch(STREAM_BATCH).prefetch(2)
 
     def inputs(self, split: str):
         """x of one split as `model.predict` takes it: the array, or batches of x in `labels` order."""
@@ -100,7 +100,7 @@ class Dataset:
         is None or not below its size); a streamed split decodes only those."""
         rows = self._rows(split, n, seed)
         if not self.in_memory:
-            return self.files.read(split, rows)
+            return self.records.read(split, rows)
         x, y = self.arrays[split]
         return (x, y) if n is None or n >= len(y) else (x[rows], y[rows])
 
@@ -108,7 +108,7 @@ class Dataset:
         """`sample`'s samples as numpy (x, y) batches: a streamed split never sits in memory whole."""
         rows = self._rows(split, n, seed)
         if not self.in_memory:
-            yield from self.files.read_batches(split, rows, STREAM_BATCH)
+            yield from self.records.read_batches(split, rows, STREAM_BATCH)
             return
         x, y = self.arrays[split]
         for start in range(0, len(rows), 8192):
@@ -120,13 +120,13 @@ class Dataset:
 
         if self.in_memory:
             return tf.data.Dataset.from_tensor_slices(self.sample(split, n, seed))
-        return self.files.subset(split, self._rows(split, n, seed)).stream(split)
+        return self.records.subset(split, self._rows(split, n, seed)).stream(split)
 
     def digests(self, split: str) -> np.ndarray:
         """One digest per sample, for exact duplicates: a hash of the row's bytes, or of the image file's."""
         from advisor.data.duplicates import row_hashes
 
-        return row_hashes(self.arrays[split][0]) if self.in_memory else self.files.fingerprints[split]
+        return row_hashes(self.arrays[split][0]) if self.in_memory else self.records.fingerprints[split]
 
     def train_data(self):
         """The training split as `recipes.TrainData` (Normalize adapts on it, class weights count it)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor.data.streamed import StreamedSplits
 from advisor.errors import AdvisorError
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what tf.io.decode_image reads
@@ -31,7 +32,7 @@ FINGERPRINT_BYTES = 8  # tf.fingerprint (farmhash): collisions among 50,000 file
 
 
 @dataclasses.dataclass
-class ImageFiles:
+class ImageFiles(StreamedSplits):
     """File paths, labels and byte fingerprints per split, and how to decode them."""
 
     paths: dict[str, np.ndarray]  # split -> file paths (str)
@@ -40,6 +41,10 @@ class ImageFiles:
     image_size: tuple[int, int]
     channels: int
     resize: bool  # some images differ from image_size
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (*self.image_size, self.channels)
 
     def stream(self, split: str, shuffle_seed: int | None = None):
         """Unbatched (x float32 HxWxC, y int64) decoded in parallel, in file order or,
@@ -51,10 +56,6 @@ class ImageFiles:
             files = files.shuffle(len(self.paths[split]), seed=shuffle_seed, reshuffle_each_iteration=True)
         return files.map(lambda path, label: (self._decode(path), label), num_parallel_calls=tf.data.AUTOTUNE)
 
-    def read_batches(self, split: str, indices, batch_size: int):
-        """Numpy (x, y) batches of the samples at `indices` of one split, decoded in parallel."""
-        yield from self.subset(split, indices).stream(split).batch(batch_size).prefetch(2).as_numpy_iterator()
-
     def subset(self, split: str, indices) -> "ImageFiles":
         """The files at `indices` of one split (the only split of the result)."""
         indices = np.asarray(indices, np.int64)
@@ -62,19 +63,12 @@ class ImageFiles:
                                    labels={split: self.labels[split][indices]},
                                    fingerprints={split: self.fingerprints[split][indices]})
 
-    def read(self, split: str, indices) -> tuple[np.ndarray, np.ndarray]:
-        """The samples at `indices` of one split, decoded into arrays (empty ones keep their shape)."""
-        batches = list(self.read_batches(split, indices, _SCAN_BATCH))
-        if not batches:
-            return np.zeros((0, *self.image_size, self.channels), np.float32), np.zeros(0, np.int64)
-        return tuple(np.concatenate(parts) for parts in zip(*batches))
-
     def _decode(self, path):
         import tensorflow as tf
 
         image = tf.io.decode_image(tf.io.read_file(path), channels=self.channels, expand_animations=False)
         image = tf.image.resize(image, self.image_size) if self.resize else tf.cast(image, tf.float32)
-        return tf.ensure_shape(image, (*self.image_size, self.channels))
+        return tf.ensure_shape(image, self.input_shape)
 
 
 def list_class_files(directory: Path) -> tuple[list[str], list[int], list[str], list[str]]:
@@ -155,27 +149,32 @@ def image_format(shapes: np.ndarray) -> tuple[tuple[int, int], int, bool, list[s
 
 
 def load_image_folder(path: Path):
-    """({split: (paths, labels)}, fingerprints by split, class names, image format, notes) of a folder.
+    """({split: (paths, labels, fingerprints)}, class names, a `make` for
+    `build_streamed_dataset`, input shape, notes) of a folder of images.
 
     Example:
-        >>> parts, prints, names, fmt, notes = load_image_folder(Path("flowers"))  # doctest: +SKIP
+        >>> parts, names, make, shape, notes = load_image_folder(Path("flowers"))  # doctest: +SKIP
     """
     subdirs = {p.name: p for p in path.iterdir() if p.is_dir()}
     split_layout = "train" in subdirs and set(subdirs) <= set(SPLIT_DIRS)
     listed = {SPLIT_DIRS[d]: list_class_files(p) for d, p in subdirs.items()} if split_layout \
         else {"train": list_class_files(path)}
     names = sorted(set().union(*(n for _, _, n, _ in listed.values())))
-    parts, ignored = {}, []
-    for split, (paths, labels, split_names, skipped) in listed.items():
+    order, ignored = list(listed), [f for *_, skipped in listed.values() for f in skipped]
+    fingerprints, shapes = scan([p for s in order for p in listed[s][0]])
+    prints = np.split(fingerprints, np.cumsum([len(listed[s][0]) for s in order])[:-1])
+    parts = {}
+    for split, split_prints in zip(order, prints):
+        paths, labels, split_names, _ = listed[split]
         remap = np.array([names.index(n) for n in split_names])
-        parts[split] = (np.array(paths), remap[np.array(labels)])
-        ignored += skipped
-    order = list(parts)
-    fingerprints, shapes = scan([p for s in order for p in parts[s][0]])
-    bounds = np.cumsum([len(parts[s][0]) for s in order])[:-1]
-    prints = dict(zip(order, np.split(fingerprints, bounds)))
+        parts[split] = (np.array(paths), remap[np.array(labels, np.int64)], split_prints)
     size, channels, resize, notes = image_format(shapes)
     if ignored:
         notes.append(f"ignored {len(ignored):,} file(s) that are not images "
                      f"({', '.join(IMAGE_SUFFIXES)}), e.g. {ignored[0]}")
-    return parts, prints, names, (size, channels, resize), notes
+
+    def make(columns, origin):
+        paths, labels, fingerprints = ({s: c[i] for s, c in columns.items()} for i in range(3))
+        return ImageFiles(paths, labels, fingerprints, size, channels, resize)
+
+    return parts, names, make, (*size, channels), notes

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advisor.data.assemble import build_dataset, build_file_dataset
+from advisor.data.assemble import build_dataset, build_streamed_dataset
 from advisor.data.builtin import BUILTIN_NAMES, load_builtin, unknown_builtin_message
 from advisor.data.dataset import Dataset
 from advisor.errors import AdvisorError
@@ -16,9 +16,9 @@ def load(spec: str, *, target: str | None = None, data_dir: str | None = None,
          task: str | None = None) -> Dataset:
     """Load a dataset by name or path into train/val/test splits.
 
-    Image folders are streamed from disk (file lists decoded per batch); every
-    other source is read into arrays (they fit in memory: the largest built-in
-    is 70,000 28x28 images, 220 MB as float32).
+    Image folders and TFDS image datasets stream from disk (decoded per batch);
+    every other source is read into arrays (they fit in memory: the largest
+    built-in is 70,000 28x28 images, 220 MB as float32).
 
     When to use: first step of every command; the result feeds `profile`,
     the probe and training.
@@ -51,8 +51,12 @@ def load(spec: str, *, target: str | None = None, data_dir: str | None = None,
     if spec.startswith("tfds:"):
         from advisor.data.tfds_source import load_tfds
 
-        parts, class_names, modality = load_tfds(spec[len("tfds:"):], data_dir)
-        name = spec
+        kind, parts, class_names, *rest = load_tfds(spec[len("tfds:"):], data_dir)
+        if kind == "streamed":
+            make, shape, notes = rest
+            return build_streamed_dataset(spec, parts, class_names, shape, make, notes, task=task,
+                                          val_fraction=val_fraction, test_fraction=test_fraction, seed=seed)
+        modality, name = rest[0], spec
     elif spec in BUILTIN_NAMES:
         parts, class_names, modality = load_builtin(spec)
         name = spec
@@ -70,11 +74,9 @@ def _load_folder(path: Path, name: str, task, val_fraction, test_fraction, seed)
     """A folder of class sub-folders of images, streamed from disk (`advisor.data.image_files`)."""
     from advisor.data.image_files import load_image_folder
 
-    if task == "regression":
-        raise AdvisorError(f"{name} is a folder of classes; task='regression' does not apply to it")
-    parts, fingerprints, names, image_format, notes = load_image_folder(path)
-    return build_file_dataset(name, parts, fingerprints, names, image_format, notes, val_fraction=val_fraction,
-                              test_fraction=test_fraction, seed=seed)
+    parts, names, make, shape, notes = load_image_folder(path)
+    return build_streamed_dataset(name, parts, names, shape, make, notes, task=task, val_fraction=val_fraction,
+                                  test_fraction=test_fraction, seed=seed)
 
 
 def _load_path(path: Path, spec: str, target):

@@ -63,7 +63,7 @@ def class_imbalance(facts):
         return []
     ratio = facts.imbalance_ratio or f.values.get("imbalance_ratio") or 1.0
     why = f.evidence or f"largest/smallest class = {ratio:.1f}"
-    severe = ratio >= T.OVERSAMPLE_MIN_RATIO and not facts.streamed
+    severe = ratio >= T.OVERSAMPLE_MIN_RATIO and not facts.streamed  # (search.space.STREAM_UNSUITED)
     out = [Recommendation("oversample" if severe else "class_weights", {}, f"{why}; ratio {ratio:.1f}"),
            Recommendation("metrics", {"set": "imbalanced"}, why)]
     if ratio >= T.FOCAL_MIN_RATIO:

@@ -42,6 +42,9 @@ STRENGTHS = ("dropout", "l2", "l1", "image_augment", "tabular_noise", "label_smo
 # Problems that are jobs of one kind: the plan's recipe of the family is the
 # default option, the family's others are the alternatives.
 FAMILIES = {"class_imbalance": ("class_weights", "oversample", "focal_loss")}
+# Oversampling filters and buffers each class of the stream: on data streamed from disk it
+# decodes everything once per class per epoch and buffers whole classes of decoded images.
+STREAM_UNSUITED = ("oversample",)
 LR_SPAN = 10.0  # the LR factor searches [centre / 10, centre * 10]
 # Hidden activations that train well with the matching initializer (S3, S4).
 WELL_BEHAVED = HE_ACTIVATIONS + ("selu", "tanh")
@@ -82,7 +85,8 @@ class SearchSpace:
         for problem in dict.fromkeys(problems):
             steps = repair_sequence(problem, facts) if problem in repairable_problems() else []
             if problem in FAMILIES and _classification(facts):
-                steps = [[(name, {})] for name in FAMILIES[problem]]
+                steps = [[(name, {})] for name in FAMILIES[problem]
+                         if not (name in STREAM_UNSUITED and getattr(facts, "streamed", False))]
             options = {}
             for step in steps:
                 try:

@@ -92,7 +92,7 @@ def test_image_folder_streams_from_its_file_list(tmp_path):
     assert sorted(np.bincount(ds.labels("test")).tolist()) == [3, 3]  # stratified
     x, y = ds.sample("test", None)
     assert x.shape == (6, 6, 5, 3) and x.dtype == np.float32 and (y == ds.labels("test")).all()
-    for path, image, label in zip(ds.files.paths["test"], x, y):
+    for path, image, label in zip(ds.records.paths["test"], x, y):
         assert path.split("/")[-2] == ds.info.class_names[label]
         assert np.array_equal(image, keras.utils.img_to_array(keras.utils.load_img(path)))
     seen = np.concatenate([b for _, b in ds.batches("train").as_numpy_iterator()])
@@ -145,6 +145,33 @@ def test_tfds_mock_loads_offline():
     assert ds.info.num_classes == 10 and ds.info.counts["test"] == 30  # TFDS's own test split kept
     assert ds.info.counts["train"] + ds.info.counts["val"] == 30
     assert sum(one_split.info.counts.values()) == 30
+
+
+def test_tfds_images_stream_record_by_record_in_label_order():
+    """TFDS images are read encoded for labels and fingerprints, then decoded per batch; a
+    carved split filters its records out of the TFDS split it shares."""
+    import tensorflow_datasets as tfds
+
+    from advisor.profile import profile
+
+    with tfds.testing.mock_data(num_examples=40):
+        ds = load("tfds:mnist", seed=1)
+        assert not ds.in_memory and ds.info.counts == {"train": 34, "val": 6, "test": 40}
+        decoded = {}
+        for split in ("train", "val", "test"):
+            pairs = list(ds.batches(split).unbatch().as_numpy_iterator())
+            assert [int(y) for _, y in pairs] == ds.labels(split).tolist()
+            decoded[split] = np.stack([x for x, _ in pairs])
+            assert decoded[split].shape[1:] == (28, 28, 1) and decoded[split].max() > 1
+        # val was carved out of TFDS's train split: none of its images is in our train split
+        train_images = {x.tobytes() for x in decoded["train"]}
+        assert not any(x.tobytes() in train_images for x in decoded["val"])
+        assert not set(ds.digests("val")) & set(ds.digests("train"))
+        x, y = ds.sample("val", 3, seed=0)
+        assert len(x) == 3 and all(any(np.array_equal(a, b) for b in decoded["val"]) for a in x)
+        p = profile(ds)
+        assert (p.n_train, p.n_val, p.n_test, p.streamed) == (34, 6, 40, True)
+        assert sum(p.class_counts) == 34
 
 
 def test_tfds_unprepared_names_data_dir(tmp_path):
