@@ -11,6 +11,8 @@ MAX_SHUFFLE_BUFFER = 100_000  # whole in-memory splits fit; beyond this, a windo
 # 224x224 photos (600 KB each as float32) is neither cached whole (50,000 of them: 30 GB)
 # nor shuffled through a 100,000-sample buffer. Such a stream should arrive in a new
 # order each pass (shuffled file lists), so a window of a few hundred samples is enough.
+# Nor is it cached to a file: on 5,000 224x224 JPEGs over 3 epochs a file cache gave
+# 570, 1502, 1469 samples/s against 1389, 1801, 1310 decoding every pass, for 2 GB of disk.
 MAX_CACHE_BYTES = 1 << 30
 MAX_SHUFFLE_BYTES = 256 << 20
 
