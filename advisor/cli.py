@@ -158,47 +158,11 @@ def build_data_report(data: str, *, target=None, data_dir=None, seed=0, task=Non
             "findings": [f.to_dict() for f in data_findings(prof)]}
 
 
-def _summary_lines(report: dict) -> list[str]:
-    info, p = report["dataset"], report["data_profile"] if "data_profile" in report else report["profile"]
-    shape = "x".join(str(d) for d in info["input_shape"])
-    kind = f" ({info['num_classes']} classes)" if info["task"] != "regression" else ""
-    lines = [f"dataset   {info['name']}: {info['modality']}, {info['task']}{kind}, input {shape}",
-             "samples   " + " | ".join(f"{s} {n:,}" for s, n in info["counts"].items())]
-    if p["x_min"] is not None:
-        sampled = f"  (on {p['stats_sample']:,} sampled training inputs)" if p.get("stats_sample") else ""
-        lines.append(f"inputs    min {p['x_min']:.4g}  max {p['x_max']:.4g}  mean {p['x_mean']:.4g}  "
-                     f"std {p['x_std']:.4g}{sampled}")
-    if info["task"] == "regression":
-        lines.append(f"targets   min {p['y_min']:.4g}  max {p['y_max']:.4g}  mean {p['y_mean']:.4g}  "
-                     f"std {p['y_std']:.4g}")
-    else:
-        lines.append(f"classes   {min(p['class_counts']):,}..{max(p['class_counts']):,} training samples "
-                     f"per class, imbalance 1:{p['imbalance_ratio']:.3g}")
-    lines += [f"note      {note}" for note in info.get("notes", [])]
-    return lines
-
-
 def print_report(report: dict) -> None:
     """Human-readable report: the dataset summary, the findings, and the plan with why."""
-    from advisor.findings import Finding
-    from advisor.printing import format_decision, format_findings
+    from advisor.printing import format_report
 
-    for line in _summary_lines(report):
-        click.echo(line)
-    mp = report.get("model_profile")
-    if mp:
-        click.echo(f"model     {mp['num_params']:,} parameters, {mp['depth']} Dense/Conv layers, "
-                   f"optimizer {mp['optimizer']} (lr {mp['learning_rate']}), loss {mp['loss']}")
-    precision = report.get("precision")
-    if precision:
-        click.echo("precision " + ", ".join(f"{k} {1000 * v:.1f} ms/step" for k, v in precision["times"].items())
-                   + f" -> {precision['faster']} ({precision['speedup']:.2f}x, measured)")
-    findings = [Finding.from_dict(f) for f in report["findings"]]
-    click.echo("\nFindings")
-    click.echo(format_findings(findings) if findings else "no problems found")
-    if "plan" in report:
-        click.echo("\nPlan (recipe, config, why)")
-        click.echo(format_decision(report["plan"]))
+    click.echo(format_report(report))
 
 
 def _budget_seconds(text: str | None) -> float | None:

@@ -50,7 +50,7 @@ class Report:
     def __str__(self) -> str:
         from advisor.printing import format_report
 
-        return format_report(self)
+        return format_report(self.to_dict())
 
 
 def resolve_data(data, *, target=None, data_dir=None, seed=0):

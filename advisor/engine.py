@@ -16,9 +16,6 @@ from advisor.rules.conflicts import merge_configs, reinit_warnings, rejection, r
 from advisor.rules.registry import Recommendation, Rule, all_rules
 from advisor.rules.repairs import repair_sequence, repairable_problems  # noqa: F401  (re-exported)
 
-PLAN_FORMAT = {"format": "advisor-plan", "version": 1}
-
-
 @dataclasses.dataclass
 class Choice:
     """A recipe in the plan, with every rule that asked for it and their evidence."""
@@ -64,14 +61,11 @@ class Decision:
         """The plan as ordered (recipe name, config) pairs."""
         return [(c.recipe, dict(c.config)) for c in self.chosen]
 
-    def plan_dict(self) -> dict[str, Any]:
-        return dict(PLAN_FORMAT, recipes=[{"name": n, "config": c} for n, c in self.recipes()])
-
     def to_plan(self):
-        """A `recipes.Plan` built from `plan_dict()` (imports the recipes library lazily)."""
-        from recipes import Plan
+        """A `recipes.Plan` of the chosen recipes (imports the recipes library lazily)."""
+        from recipes import Plan, registry
 
-        return Plan.from_dict(self.plan_dict())
+        return Plan([registry.get(name).from_config(config) for name, config in self.recipes()])
 
     def to_dict(self) -> dict[str, Any]:
         return {"chosen": [dataclasses.asdict(c) for c in self.chosen],
@@ -79,16 +73,9 @@ class Decision:
                 "advice": [dataclasses.asdict(a) for a in self.advice]}
 
     def __str__(self) -> str:
-        lines = [f"Plan ({len(self.chosen)} recipes):"]
-        lines += [f"  {i}. {c.recipe} {_config(c.config)}  <- {', '.join(c.rules)}: {c.why[0]}"
-                  for i, c in enumerate(self.chosen, 1)]
-        if self.dropped:
-            lines.append("Dropped:")
-            lines += [f"  - {d.recipe} {_config(d.config)} ({d.rule}): {d.reason}" for d in self.dropped]
-        if self.advice:
-            lines.append("Advice:")
-            lines += [f"  - {a.text}  <- {', '.join(a.rules)}: {a.why[0]}" for a in self.advice]
-        return "\n".join(lines)
+        from advisor.printing import format_decision
+
+        return f"Plan ({len(self.chosen)} recipes):\n" + format_decision(self.to_dict())
 
 
 def decide(facts, rules: list[Rule] | None = None) -> Decision:
@@ -146,6 +133,3 @@ def _stage(recipe: str) -> int:
     # Catalog order is build order; plug-in recipes go last, by name.
     return RECIPES.index(recipe) if recipe in RECIPES else len(RECIPES)
 
-
-def _config(config: dict) -> str:
-    return json.dumps(config, sort_keys=True)

@@ -53,15 +53,43 @@ def _config(config) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items())
 
 
-def format_report(report) -> str:
-    info = report.dataset
-    head = (f"Dataset {info.name}: {info.modality}, {info.task}, input {tuple(info.input_shape)}, "
-            f"{info.num_classes} classes, splits " + ", ".join(f"{k} {v:,}" for k, v in info.counts.items()))
-    out = [head, "", "Findings", format_findings(report.findings) or "(none)"]
-    if report.precision:
-        p = report.precision
-        out += ["", "Mixed precision (measured): " + ", ".join(
-            f"{k} {1000 * v:.1f} ms/step" for k, v in p["times"].items())
-                + f" -> {p['faster']} ({p['speedup']:.2f}x)"]
-    out += ["", "Plan", format_decision(report.decision.to_dict())]
+def summary_lines(report: dict) -> list[str]:
+    """The dataset (and its notes), the input scale and the classes, one line each."""
+    info, p = report["dataset"], report["data_profile"] if "data_profile" in report else report["profile"]
+    shape = "x".join(str(d) for d in info["input_shape"])
+    kind = f" ({info['num_classes']} classes)" if info["task"] != "regression" else ""
+    lines = [f"dataset   {info['name']}: {info['modality']}, {info['task']}{kind}, input {shape}",
+             "samples   " + " | ".join(f"{s} {n:,}" for s, n in info["counts"].items())]
+    if p["x_min"] is not None:
+        sampled = f"  (on {p['stats_sample']:,} sampled training inputs)" if p.get("stats_sample") else ""
+        lines.append(f"inputs    min {p['x_min']:.4g}  max {p['x_max']:.4g}  mean {p['x_mean']:.4g}  "
+                     f"std {p['x_std']:.4g}{sampled}")
+    if info["task"] == "regression":
+        lines.append(f"targets   min {p['y_min']:.4g}  max {p['y_max']:.4g}  mean {p['y_mean']:.4g}  "
+                     f"std {p['y_std']:.4g}")
+    else:
+        lines.append(f"classes   {min(p['class_counts']):,}..{max(p['class_counts']):,} training samples "
+                     f"per class, imbalance 1:{p['imbalance_ratio']:.3g}")
+    lines += [f"note      {note}" for note in info.get("notes", [])]
+    return lines
+
+
+def format_report(report: dict) -> str:
+    """The diagnosis as text (a `DiagnosisReport.to_dict()` or the CLI's data report):
+    the summary, the model, the measured precision, the findings and the plan with why."""
+    from advisor.findings import Finding
+
+    out = summary_lines(report)
+    mp = report.get("model_profile")
+    if mp:
+        out.append(f"model     {mp['num_params']:,} parameters, {mp['depth']} Dense/Conv layers, "
+                   f"optimizer {mp['optimizer']} (lr {mp['learning_rate']}), loss {mp['loss']}")
+    precision = report.get("precision")
+    if precision:
+        out.append("precision " + ", ".join(f"{k} {1000 * v:.1f} ms/step" for k, v in precision["times"].items())
+                   + f" -> {precision['faster']} ({precision['speedup']:.2f}x, measured)")
+    findings = [Finding.from_dict(f) for f in report["findings"]]
+    out += ["", "Findings", format_findings(findings) if findings else "no problems found"]
+    if "plan" in report:
+        out += ["", "Plan (recipe, config, why)", format_decision(report["plan"])]
     return "\n".join(out)

@@ -195,8 +195,9 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
                                                       progress=progress, deadline=budget.fit_end,
                                                       ensemble=ensemble or 0, warm_start=fallback)
     if fallback is not None and _better(fallback, model, dataset, net):
-        progress.stage("final fit", "the search's best trial model validates better than the cut-short "
-                                    "final fit: keeping the trial model")
+        cut = "cut-short " if fit_info["cut_at_deadline"] else ""
+        progress.stage("final fit", f"the search's best trial model validates better than the {cut}final fit: "
+                                    "keeping the trial model")
         model, fit_info["kept"] = fallback, "best search trial"
     voting = None
     if ensemble:

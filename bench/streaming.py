@@ -39,7 +39,7 @@ from bench.generated import ROOT, _last_line, _run
 
 CLASSES, SEED, CHUNK = 5, 0, 250
 PALETTE = np.array([[220, 60, 60], [60, 200, 80], [70, 90, 230], [230, 200, 50], [180, 70, 200]], float)
-SMOKE = {"sizes": [40], "image_side": 32, "budget": 40.0}
+SMOKE = {"sizes": [40], "image_side": 32, "budget": 20.0}
 
 
 def stem_cnn(input_shape, num_classes):

@@ -29,11 +29,13 @@ def test_decision_serializes_prints_and_keeps_the_reasons():
     assert set(as_json) == {"chosen", "dropped", "advice"}
     text = str(decision)
     assert text.startswith(f"Plan ({len(decision.chosen)} recipes):")
-    assert "val_loss rose 3 epochs" in text and "Dropped:" in text and "Advice:" in text
+    assert "val_loss rose 3 epochs" in text and "Dropped recommendations:" in text and "Advice (no recipe" in text
     # data hygiene advice outranks everything else
     assert decision.advice[0].text.startswith("replace or drop the NaN/inf")
-    assert decision.plan_dict()["format"] == "advisor-plan" and decision.plan_dict()["version"] == 1
-    assert [r["name"] for r in decision.plan_dict()["recipes"]] == [c.recipe for c in decision.chosen]
+    plan = decision.to_plan()
+    assert [r.name for r in plan.recipes] == [c.recipe for c in decision.chosen]
+    assert [r.get_config() for r in plan.recipes] == [{**r.get_config(), **c.config}
+                                                     for r, c in zip(plan.recipes, decision.chosen)]
 
 
 def test_one_recipe_per_exclusive_slot():
@@ -90,4 +92,4 @@ def test_unknown_problem_names_the_value_and_the_known_ones():
 
 
 def test_decision_dataclass_is_plain():
-    assert Decision([], [], []).recipes() == [] and str(Decision([], [], [])) == "Plan (0 recipes):"
+    assert Decision([], [], []).recipes() == [] and str(Decision([], [], [])) == "Plan (0 recipes):\n(empty plan)"

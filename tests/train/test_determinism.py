@@ -24,5 +24,6 @@ def test_two_deterministic_runs_are_identical(tmp_path):
     assert read[0]["plan.json"] == read[1]["plan.json"]
     assert read[0]["history.json"] == read[1]["history.json"]  # every epoch's loss, bit for bit
     a, b = read[0]["metrics.json"], read[1]["metrics.json"]
-    a.pop("wall_time_s"), b.pop("wall_time_s")
+    for timed in (a, b):  # how long things took is measured, not computed: the rest must match
+        timed.pop("wall_time_s"), timed["final_fit"].pop("samples_per_s")
     assert a == b

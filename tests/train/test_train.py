@@ -57,7 +57,7 @@ def test_deep_sigmoid_mlp_is_repaired_far_above_the_unrepaired_model(tmp_path):
     before = evaluate(broken, x, y, dataset.info.task)["accuracy"]
 
     keras.utils.set_random_seed(0)
-    result = train(dataset, case.build(dataset.info), out=tmp_path / "run", budget_s=80, tuner="none",
+    result = train(dataset, case.build(dataset.info), out=tmp_path / "run", budget_s=50, tuner="none",
                    epochs=epochs, quiet=True)
     after = result.metrics["accuracy"]
     # The vanishing gradient's repair (the activation swap) is in the plan trained.
