@@ -72,8 +72,9 @@ class ModelProfile:
     params_per_sample: float | None = None
     layers: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     trained_weights: str | None = None  # why the weights look trained, or None for a fresh model
-    # A new head on a trained base: [the base's top kernel layer, the head's fresh kernel layers...], else [].
+    # A new head on a trained base: the head's fresh kernel layers, and the base's top kernel layer.
     new_head: list[str] = dataclasses.field(default_factory=list)
+    base_top: str | None = None
     input_scaling: str | None = None  # the Rescaling/Normalization layer scaling the input first, if any
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,10 +160,10 @@ def trained_weights(model: keras.Model) -> str | None:
     return next((why for _, why in _kernel_evidence(model) if why), None)
 
 
-def new_head(model: keras.Model) -> list[str]:
-    """The base's top kernel layer, then the trailing kernel layers that are
-    fresh on a trained base: a new head put on a pretrained model (the Keras
-    transfer-learning setup); [] otherwise.
+def new_head(model: keras.Model) -> tuple[str | None, list[str]]:
+    """(the base's top kernel layer, the trailing kernel layers that are fresh on
+    a trained base): a new head put on a pretrained model (the Keras
+    transfer-learning setup); (None, []) otherwise.
 
     Only kernel evidence can tell layers apart (optimizer steps say every layer
     trained): the base must hold a value no fresh draw can, and each head layer
@@ -176,7 +177,7 @@ def new_head(model: keras.Model) -> list[str]:
             break
         head.insert(0, layer.name)
     base = evidence[: len(evidence) - len(head)]
-    return [base[-1][0].name] + head if head and any(why for _, why in base) else []
+    return (base[-1][0].name, head) if head and any(why for _, why in base) else (None, [])
 
 
 def _kernel_evidence(model) -> list[tuple]:
@@ -233,6 +234,7 @@ def inspect_model(model: keras.Model, info, pretrained: bool = False) -> ModelPr
     optimizer = model.optimizer if compiled else None
     n_train = int(info.counts.get("train", 0))
     num_params = int(model.count_params())
+    base_top, head = new_head(model)
     return ModelProfile(
         num_params=num_params,
         depth=len(computing),
@@ -252,7 +254,7 @@ def inspect_model(model: keras.Model, info, pretrained: bool = False) -> ModelPr
         params_per_sample=num_params / n_train if n_train else None,
         layers=[dataclasses.asdict(layer) for layer in layers],
         trained_weights="the user says so (--pretrained)" if pretrained else trained_weights(model),
-        new_head=new_head(model),
+        base_top=base_top, new_head=head,
         input_scaling=_input_scaling(model),
     )
 
@@ -405,14 +407,14 @@ def model_findings(profile: ModelProfile, info, thresholds=None) -> list[Finding
         found.append(_finding("not_compiled", "medium", "the model is not compiled; the advisor compiles "
                               "it with Adam(1e-3) and the task's default loss"))
     if profile.trained_weights:
-        fresh = profile.new_head[1:]
+        fresh = profile.new_head
         head = (f"; its top layer{'s' if len(fresh) > 1 else ''} {', '.join(fresh)} "
                 f"{'are' if len(fresh) > 1 else 'is'} fresh: a new head on a pretrained base"
                 if fresh else "")
         found.append(_finding("pretrained_weights", "info", f"the model carries trained weights: "
                               f"{profile.trained_weights}{head}; initialization findings are skipped and no "
                               f"recipe re-initializes it without saying so", why=profile.trained_weights,
-                              new_head=profile.new_head[1:], base_top=(profile.new_head or [None])[0]))
+                              new_head=profile.new_head, base_top=profile.base_top))
     found += _pairing_findings(profile, info) + _layer_findings(profile, t)
     ratio = profile.params_per_sample
     if ratio is not None and ratio > t["params_per_sample"]:

@@ -2,15 +2,12 @@
 healthy counterpart is a clean good_fit. One probe per case, shared."""
 import pytest
 
+from advisor.rules.catalog import FINDINGS
 from bench import faults
 
 # The softmax-bce case is Keras' own "softmax over one unit" mistake; it warns.
 # The module fixture probes every fault case (~60 s): slow, though it still runs in CI.
 pytestmark = [pytest.mark.filterwarnings("ignore:You are using a softmax over axis"), pytest.mark.slow]
-TRAINING_FINDINGS = ["overfitting", "underfitting", "good_fit", "slow_convergence", "oscillating_loss",
-                     "divergence", "wrong_initial_loss", "vanishing_gradient", "exploding_gradient", "dying_relu",
-                     "saturated_activations", "update_ratio_out_of_range", "unchanged_weights",
-                     "cannot_overfit_subset"]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +26,7 @@ def test_case_is_diagnosed_as_expected(results, name):
 def test_every_training_finding_has_a_true_positive_and_no_false_positive(results):
     matrix = faults.detection_matrix(list(results.values()))
     print("\n" + faults.format_matrix(matrix, len(results), sum(r.case.healthy for r in results.values())))
-    for name in TRAINING_FINDINGS:
+    for name in FINDINGS["training"]:  # every training finding the catalog names
         assert matrix.get(name, {}).get("tp", 0) >= 1, f"no case detects {name}"
     assert all(row["fp"] == 0 for row in matrix.values()), matrix
 

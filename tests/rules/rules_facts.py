@@ -1,19 +1,12 @@
 """Builders for hand-written Facts: the rule book is tested without training."""
 from advisor.facts import Facts
 from advisor.findings import Finding
-
-SOURCES = {"data": ("class_imbalance", "unnormalized_input", "small_data", "large_data", "few_samples_per_class",
-                    "nan_or_inf", "constant_features", "duplicates_in_train", "leakage_across_splits",
-                    "missing_class_in_split", "single_class"),
-           "hardware": ("mixed_precision_faster", "multiple_gpus", "multi_worker")}
-MODEL = ("loss_output_mismatch", "output_units_mismatch", "regression_output_activation", "high_dropout",
-         "init_activation_mismatch", "zero_init", "deep_saturating_stack", "bn_after_activation",
-         "too_many_params", "not_compiled", "dead_zone_activation", "init_scale", "pretrained_weights")
+from advisor.rules.catalog import FINDINGS
 
 
 def finding(name, evidence=None, **values):
     """A Finding with the right source for its name and evidence that carries a number."""
-    source = next((s for s, names in SOURCES.items() if name in names), "model" if name in MODEL else "training")
+    source = next((s for s, names in FINDINGS.items() if name in names), "training")
     return Finding(name, "high", source, evidence or f"{name} seen (42 units)", values=values)
 
 

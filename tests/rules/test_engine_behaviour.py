@@ -7,6 +7,7 @@ from advisor.engine import Decision, decide, repair_sequence, repairable_problem
 from advisor.errors import AdvisorError
 from advisor.facts import Facts
 from advisor.rules import all_rules
+from advisor.rules.conflicts import SLOTS
 from rules_facts import finding, healthy
 
 MESSY = dict(looks_unnormalized=True, x_min=0.0, x_max=16.0, imbalance_ratio=12.0, n_train=800, findings=[
@@ -41,9 +42,7 @@ def test_decision_serializes_prints_and_keeps_the_reasons():
 def test_one_recipe_per_exclusive_slot():
     decision = decide(healthy(depth=6, **MESSY))
     names = [name for name, _ in decision.recipes()]
-    for slot in (("sgd", "adagrad", "rmsprop", "adam", "adamw", "learning_rate"),
-                 ("step_decay", "exponential_decay", "warmup_cosine", "one_cycle", "reduce_on_plateau"),
-                 ("focal_loss", "label_smoothing"), ("class_weights", "oversample")):
+    for slot in SLOTS.values():
         assert sum(n in slot for n in names) <= 1, names
     assert len(names) == len(set(names))
     assert any(d.recipe == "adamw" for d in decision.dropped)  # oscillation's LR move won the optimizer

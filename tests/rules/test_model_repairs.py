@@ -156,12 +156,12 @@ def test_a_new_head_on_a_pretrained_base_is_fine_tuned_and_a_fully_trained_model
         target.set_weights(source.get_weights())
     facts, profile = facts_for(new_head)
     base_top, head = new_head.layers[-2].name, new_head.layers[-1].name
-    assert profile.new_head == [base_top, head]
+    assert (profile.base_top, profile.new_head) == (base_top, [head])
     assert f"its top layer {head} is fresh: a new head on a pretrained base" in facts.get("pretrained_weights").evidence
     assert dict(decide(facts).recipes())["fine_tune"] == {"head_epochs": 3, "freeze_until": base_top}
     # Every layer trained (saved after fit): it keeps training as a whole.
     facts, profile = facts_for(trained)
-    assert facts.has("pretrained_weights") and profile.new_head == []
+    assert facts.has("pretrained_weights") and (profile.base_top, profile.new_head) == (None, [])
     assert "fine_tune" not in dict(decide(facts).recipes())
 
 
