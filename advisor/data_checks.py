@@ -132,6 +132,8 @@ def data_findings(profile, thresholds: dict | None = None) -> list[Finding]:
         thresholds: overrides for `advisor.thresholds` names.
 
     Example:
+        >>> from advisor.data import load
+        >>> from advisor.profile import profile
         >>> [f.name for f in data_findings(profile(load("digits")))]
         ['unnormalized_input', 'constant_features']
     """

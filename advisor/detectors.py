@@ -10,8 +10,12 @@ The findings are kept consistent with each other: a diverged run gets
 `good_fit` (severity "info") only when nothing else fired.
 
 Example:
-    >>> [f.name for f in detect(run_probe(model, dataset))]
-    ['overfitting']
+    >>> from advisor.data import load
+    >>> from advisor.models import default_model
+    >>> from advisor.probe import run_probe
+    >>> dataset = load("iris")
+    >>> [f.name for f in detect(run_probe(default_model(dataset.info), dataset, epochs=3))]  # doctest: +ELLIPSIS
+    [...]
 """
 from __future__ import annotations
 

@@ -49,8 +49,13 @@ class Decision:
     """The engine's result: the ordered plan, what was dropped, and advice.
 
     Example:
-        >>> d = decide(facts); print(d)
-        >>> model = d.to_plan().build(my_model)
+        >>> from advisor.facts import Facts
+        >>> d = decide(Facts(task="multiclass", num_classes=3, looks_unnormalized=True))
+        >>> print(d)  # doctest: +ELLIPSIS
+        Plan (3 recipes):
+        ...
+        >>> [r.name for r in d.to_plan().recipes]
+        ['normalize', 'warmup_cosine', 'early_stop']
     """
 
     chosen: list[Choice]
@@ -91,9 +96,10 @@ def decide(facts, rules: list[Rule] | None = None) -> Decision:
             entry-point plug-ins).
 
     Example:
-        >>> decision = decide(Facts(task="multiclass", findings=[...]))
-        >>> decision.recipes()
-        [('normalize', {}), ..., ('early_stop', {'patience': 10})]
+        >>> from advisor.facts import Facts
+        >>> decision = decide(Facts(task="multiclass", num_classes=3, looks_unnormalized=True))
+        >>> decision.recipes()  # doctest: +ELLIPSIS
+        [('normalize', {}), ..., ('early_stop', {'patience': 10, 'restore_best_weights': True})]
     """
     recommendations = [rec for r in (all_rules() if rules is None else rules) for rec in r(facts)]
     recommendations.sort(key=_order)

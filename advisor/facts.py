@@ -33,8 +33,11 @@ class Facts:
         (from `time_policies`) and `findings`.
 
     Example:
-        >>> facts = Facts(task="multiclass", num_classes=10, findings=[overfit_finding])
+        >>> from advisor.findings import Finding
+        >>> overfit = Finding("overfitting", "high", "training", "val_loss rose 3 epochs")
+        >>> facts = Facts(task="multiclass", num_classes=10, findings=[overfit])
         >>> facts.has("overfitting"), facts.get("overfitting").evidence
+        (True, 'val_loss rose 3 epochs')
     """
 
     # data

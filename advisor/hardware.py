@@ -43,7 +43,9 @@ class HardwareProfile:
         workers: hosts named in TF_CONFIG ("chief" + "worker"); 1 without it.
 
     Example:
-        >>> hw = detect_hardware(); hw.cpu_bf16, hw.device_count
+        >>> hw = detect_hardware()
+        >>> hw.gpus >= 0 and isinstance(hw.cpu_bf16, bool)
+        True
     """
 
     gpus: int = 0

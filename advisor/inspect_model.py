@@ -5,6 +5,11 @@ When to use: `inspect_model` gives the `ModelProfile` the rule engine reads;
 No training and no data beyond `DatasetInfo`.
 
 Example:
+    >>> from advisor.data import load
+    >>> info = load("iris").info
+    >>> inputs = keras.Input((4,))
+    >>> model = keras.Model(inputs, keras.layers.Dense(3, activation="sigmoid")(inputs))
+    >>> model.compile(loss="sparse_categorical_crossentropy")
     >>> profile = inspect_model(model, info)
     >>> [f.name for f in model_findings(profile, info)]
     ['loss_output_mismatch']

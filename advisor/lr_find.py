@@ -8,9 +8,13 @@ model, its weights and its optimizer are never touched (a clone with a fresh
 optimizer of the same class and settings is trained).
 
 Example:
-    >>> finding = lr_range_test(model, load("digits"))
-    >>> finding.suggestion, finding.valley
-    >>> save_plot(finding, "lr_find.png")
+    >>> from advisor.data import load
+    >>> from advisor.models import default_model
+    >>> digits = load("digits")
+    >>> finding = lr_range_test(default_model(digits.info), digits, steps=40)
+    >>> len(finding.lrs) <= 40 and finding.lrs[0] == finding.start_lr
+    True
+    >>> save_plot(finding, "lr_find.png")  # doctest: +SKIP
 """
 from __future__ import annotations
 

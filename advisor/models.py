@@ -4,8 +4,12 @@ When to use: the CLI needs a model when the user brings none (`default_model`)
 or names one (`load_model("my.keras" | "pkg.module:build" | "mlp")`).
 
 Example:
-    >>> model = default_model(info)            # compiled, ready to probe
-    >>> model = load_model("cnn", info)        # a built-in architecture
+    >>> from advisor.data import load
+    >>> info = load("digits").info
+    >>> default_model(info).compiled           # compiled, ready to probe
+    True
+    >>> load_model("mlp", info).count_params() > 0   # a built-in architecture
+    True
 """
 from __future__ import annotations
 

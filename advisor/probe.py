@@ -11,8 +11,12 @@ Monitoring costs one forward+backward pass on a fixed probe batch per epoch
 (not per step); `measure_overhead` measures it against a plain `model.fit`.
 
 Example:
-    >>> trace = run_probe(model, dataset, epochs=5, seed=0)
-    >>> trace.history["val_loss"], trace.grad_norms[-1]
+    >>> from advisor.data import load
+    >>> from advisor.models import default_model
+    >>> dataset = load("iris")
+    >>> trace = run_probe(default_model(dataset.info), dataset, epochs=3, seed=0)
+    >>> len(trace.history["val_loss"]), trace.epochs
+    (3, 3)
 """
 from __future__ import annotations
 

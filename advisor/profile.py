@@ -138,6 +138,7 @@ def profile(dataset: Dataset) -> DataProfile:
         dataset: a loaded `Dataset`.
 
     Example:
+        >>> from advisor.data import load
         >>> p = profile(load("digits"))
         >>> p.n_train + p.n_val + p.n_test, p.looks_unnormalized
         (1797, True)

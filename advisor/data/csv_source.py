@@ -24,8 +24,10 @@ def load_csv(path: Path, target: str | None):
     """Raw parts {"train": (x, y)} of a CSV file, with the target column split off.
 
     Example:
-        >>> Path("/tmp/t.csv").write_text("a,b,label\\n1,2,x\\n3,4,y\\n")
-        >>> load_csv(Path("/tmp/t.csv"), "label")["train"][0].shape
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = path.write_text("a,b,label\\n1,2,x\\n3,4,y\\n")
+        >>> load_csv(path, "label")["train"][0].shape
         (2, 2)
     """
     import pandas as pd

@@ -154,8 +154,11 @@ def load_tfds(spec: str, data_dir=None):
     make, input shape, notes) for `build_streamed_dataset`.
 
     Example:
+        >>> import tensorflow_datasets as tfds
         >>> with tfds.testing.mock_data(num_examples=20):
         ...     kind, parts, names, *rest = load_tfds("mnist")
+        >>> kind, len(parts["train"][0]), len(names)
+        ('streamed', 20, 10)
     """
     import tensorflow_datasets as tfds
 

@@ -18,11 +18,14 @@ leave it plain and optionally set `warn_tiny_batches.priority = 40`
 A plug-in that fails to import or breaks this contract raises `AdvisorError`
 naming the entry point: a silently skipped rule would silently change plans.
 
-Example:
-    >>> @rule(priority=50)
-    ... def likes_adam(facts):
+Example (a plug-in module writes ``@rule(priority=50)`` above the function;
+the doctest builds the same `Rule` without adding it to the rule book):
+    >>> from advisor.facts import Facts
+    >>> def likes_adam(facts):
     ...     '''Adam is a sound default [S4].'''
     ...     return [Recommendation("adam", {"learning_rate": 1e-3}, why="no optimizer chosen")]
+    >>> [(r.recipe, r.rule, r.priority) for r in Rule("likes_adam", likes_adam, 50, "", "mine")(Facts())]
+    [('adam', 'likes_adam', 50)]
 """
 from __future__ import annotations
 

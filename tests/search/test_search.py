@@ -80,7 +80,7 @@ def test_ablation_gives_every_kept_recipe_its_evidence(sigmoid_deep, tmp_path):
     space = SearchSpace.from_report(report, net)
     now = time.monotonic()
     result = run_search(space, net, dataset, tmp_path, tuner="none", objective=kt.Objective("val_accuracy", "max"),
-                        epochs=3, seed=0, deadline=now + 600, fit_end=now + 600, final_epochs=3)
+                        epochs=2, seed=0, deadline=now + 600, fit_end=now + 600, final_epochs=2)
     rows = {row["recipe"]: row for row in result.ablation}
     assert set(rows) >= {r.name for r in result.plan.recipes}
     assert all(row["objective_without"] is not None for row in rows.values())
