@@ -108,7 +108,7 @@ def _fail(message: str):
 
 def _disk_error(err: Exception, own_process: bool) -> bool:
     """A disk error (anywhere in err's chain) as one line, exit 2; False when err is not one."""
-    from advisor.run_safety import discard_partial, disk_error_message
+    from advisor.train.run_safety import discard_partial, disk_error_message
 
     message = disk_error_message(err)
     if message is None:
@@ -128,7 +128,7 @@ def _interrupted(abort: click.Abort, args) -> None:
     argv = ["advisor", *(sys.argv[1:] if args is None else args)]
     if not isinstance(abort.__cause__, KeyboardInterrupt) or argv[1:2] != ["train"]:
         _fail("aborted")
-    from advisor.run_safety import interrupt_message
+    from advisor.train.run_safety import interrupt_message
 
     click.echo(interrupt_message(argv), err=True)
     sys.exit(EXIT_INTERRUPTED)
@@ -149,8 +149,8 @@ def build_data_report(data: str, *, target=None, data_dir=None, seed=0, task=Non
     """Load DATA, profile it and list the data findings, as one JSON-ready dict."""
     _load_quietly(data)
     from advisor.data import load
-    from advisor.data_checks import data_findings
-    from advisor.profile import profile
+    from advisor.data.checks import data_findings
+    from advisor.data.profile import profile
 
     dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
     prof = profile(dataset)
@@ -160,7 +160,7 @@ def build_data_report(data: str, *, target=None, data_dir=None, seed=0, task=Non
 
 def print_report(report: dict) -> None:
     """Human-readable report: the dataset summary, the findings, and the plan with why."""
-    from advisor.printing import format_report
+    from advisor.report.text import format_report
 
     click.echo(format_report(report))
 
@@ -238,7 +238,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
         import_tensorflow_quietly()
         from advisor.data import load
         from advisor.diagnosis import diagnose as run_diagnose
-        from advisor.progress import Progress
+        from advisor.train.progress import Progress
 
         dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
         result = run_diagnose(model_spec, dataset, probe_epochs=probe_epochs, probe_seconds=probe_seconds,
@@ -296,16 +296,16 @@ def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path,
     if resume and not out:
         raise AdvisorError("--resume needs --out naming the run folder to continue")
     import_tensorflow_quietly()
-    from advisor import cluster
+    from advisor.train import hosts as cluster
     from advisor.data import load
-    from advisor.trainer import train as run_train
+    from advisor.train.pipeline import train as run_train
 
     cluster.check(cluster.cluster_size(), plan_path, tuner_role, resume)
     cluster.start()  # with TF_CONFIG: before loading data runs any TensorFlow op
 
     dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
     if tuner_role == "worker":
-        from advisor.tune_cluster import run_worker
+        from advisor.search.cluster import run_worker
 
         ran = run_worker(dataset, model_spec, quiet=quiet or as_json)
         if as_json:
@@ -390,7 +390,7 @@ def lr_find_command(data, target, data_dir, task, seed, model_spec, plot_path, s
     import keras
 
     from advisor.diagnosis import resolve_model
-    from advisor.lr_find import lr_range_test, save_plot
+    from advisor.probe.lr_find import lr_range_test, save_plot
 
     keras.utils.set_random_seed(seed)  # before the model is built: same seed, same initial weights
     net = resolve_model(model_spec, dataset.info)

@@ -48,7 +48,7 @@ class Report:
         }
 
     def __str__(self) -> str:
-        from advisor.printing import format_report
+        from advisor.report.text import format_report
 
         return format_report(self.to_dict())
 
@@ -68,7 +68,7 @@ def resolve_data(data, *, target=None, data_dir=None, seed=0):
 def resolve_model(model, info):
     """A compiled Keras model from None (the modality's default), a spec, or a model,
     checked to fit the data (`check_model_fits`) before any work starts."""
-    from advisor.models import default_model, ensure_compiled
+    from advisor.model.defaults import default_model, ensure_compiled
 
     if model is None:
         return default_model(info)
@@ -84,7 +84,7 @@ def _load_spec(spec: str, info):
     import zipfile
 
     from advisor.errors import AdvisorError
-    from advisor.models import BUILTIN_ARCHITECTURES, load_model
+    from advisor.model.defaults import BUILTIN_ARCHITECTURES, load_model
 
     if spec in BUILTIN_ARCHITECTURES:
         return load_model(spec, info)  # our own code: a failure here is a bug, not bad input
@@ -117,9 +117,9 @@ def check_model_fits(net, info, spec) -> None:
     graph, which subclassed and unbuilt models do not have.
     """
     from advisor.errors import AdvisorError
-    from advisor.inspect_model import MULTI_CE
+    from advisor.model.inspect import MULTI_CE
     from recipes.compile_parts import loss_name_and_logits
-    from advisor.probe import check_input_shape
+    from advisor.probe.run import check_input_shape
 
     try:
         outputs = net.outputs
@@ -167,7 +167,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
             epochs for MIN_PROBE_STEPS optimizer steps).
         probe: False skips training (data and static model findings only).
         pretrained: the model's weights are trained (without it, found from the
-            weights themselves: `advisor.inspect_model.trained_weights`).
+            weights themselves: `advisor.model.inspect.trained_weights`).
         measure_precision: time float32 against mixed precision where supported.
         thresholds: overrides for any `advisor.thresholds` name (data checks,
             model inspection and probe detectors); an unknown name raises.
@@ -176,13 +176,13 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
         report = diagnose(my_model, (x, y))
         print(report); model = report.plan.build(my_model)
     """
-    from advisor.data_checks import data_findings
-    from advisor.detectors import detect
-    from advisor.engine import decide
-    from advisor.facts import Facts
-    from advisor.hardware import detect_hardware
-    from advisor.inspect_model import inspect_model, model_findings
-    from advisor.profile import profile
+    from advisor.data.checks import data_findings
+    from advisor.probe.detectors import detect
+    from advisor.rules.engine import decide
+    from advisor.rules.facts import Facts
+    from advisor.hardware.detect import detect_hardware
+    from advisor.model.inspect import inspect_model, model_findings
+    from advisor.data.profile import profile
 
     import keras
 
@@ -205,7 +205,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     trace = None
     probe_epochs = probe_epochs or auto_probe_epochs(dataset.info.counts["train"])
     if probe:
-        from advisor.probe import run_probe
+        from advisor.probe.run import run_probe
 
         say("probe", f"{probe_epochs} epochs" + (f", at most {probe_seconds:.0f}s" if probe_seconds else ""))
         trace = run_probe(net, dataset, epochs=probe_epochs, seconds=probe_seconds, seed=seed)
@@ -236,7 +236,7 @@ def _time_precision(net, dataset) -> dict:
     """Time the model's train steps as float32 and under the machine's mixed policy."""
     import keras
 
-    from advisor.precision_timing import time_policies
+    from advisor.hardware.precision import time_policies
     from recipes import MixedPrecision, Plan
 
     x, y = dataset.sample("train", 64)

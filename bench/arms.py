@@ -8,7 +8,7 @@ BASELINE_EPOCHS = 20
 
 
 def _fit_eval(model, dataset, *, epochs, batch_size=32, callbacks=()):
-    from advisor.evaluate import evaluate
+    from advisor.report.evaluate import evaluate
 
     train = dataset.train.shuffle(4096, seed=0).batch(batch_size).prefetch(2)
     hist = model.fit(train, validation_data=dataset.val.batch(256), epochs=epochs, verbose=0,
@@ -71,10 +71,10 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
     import keras
     import keras_tuner as kt
 
-    from advisor.budget import Budget
-    from advisor.deadline import FitDeadline
+    from advisor.train.budget import Budget
+    from advisor.train.deadline import FitDeadline
     from advisor.search.oracle import SeededHyperband
-    from advisor.tune import _OracleHyperband
+    from advisor.search.tune import _OracleHyperband
 
     keras.utils.set_random_seed(seed)
     budget = Budget(budget_s, start=started_at if started_at is not None else time.monotonic())
@@ -109,7 +109,7 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
 
 def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, started_at=None, tuner="bayesian"):
     """`advisor train` with the same budget."""
-    from advisor.trainer import train
+    from advisor.train.pipeline import train
 
     start = started_at if started_at is not None else time.monotonic()
     model = build_model(dataset.info) if getattr(build_model, "fixed_architecture", False) else None

@@ -371,7 +371,7 @@ def save_setup(setup: dict, folder) -> tuple[Path, Path]:
 
 def fit_and_score(model, data: dict, *, epochs: int, batch_size: int, callbacks=()) -> dict:
     """Fit on train (val for monitoring), then test metrics with the advisor's `evaluate`."""
-    from advisor.evaluate import evaluate
+    from advisor.report.evaluate import evaluate
 
     hist = model.fit(data["x_train"], data["y_train"], validation_data=(data["x_val"], data["y_val"]),
                      epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=list(callbacks))

@@ -45,7 +45,7 @@ def repair_rate(rows: list[dict]) -> str:
 def overhead(epochs: int = 5) -> str:
     """The probe's monitored fit vs. a plain model.fit of the same model."""
     from advisor.data import load
-    from advisor.models import default_model
+    from advisor.model.defaults import default_model
     from bench.overhead import measure_overhead
 
     dataset = load("mnist-5k")
@@ -60,8 +60,8 @@ def mixed_precision(epochs: int = 3) -> str:
     import keras
 
     from advisor.data import load
-    from advisor.evaluate import evaluate
-    from advisor.models import default_model
+    from advisor.report.evaluate import evaluate
+    from advisor.model.defaults import default_model
     from recipes import MixedPrecision, Plan
     from recipes.mixed_precision import detect_policy
 

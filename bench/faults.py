@@ -152,7 +152,7 @@ def _mlp(info, hidden=(64, 64), activation="relu", kernel_init="he_normal", bias
     """A compiled MLP for `info`; every fault below is one argument away from healthy."""
     import keras
 
-    from advisor.models import default_loss, default_metrics
+    from advisor.model.defaults import default_loss, default_metrics
 
     inputs = keras.Input(shape=tuple(info.input_shape))
     x = keras.layers.Flatten()(inputs) if len(info.input_shape) > 1 else inputs
@@ -170,7 +170,7 @@ def _mlp(info, hidden=(64, 64), activation="relu", kernel_init="he_normal", bias
 
 
 def _default(info):
-    from advisor.models import default_model
+    from advisor.model.defaults import default_model
 
     return default_model(info)
 
@@ -299,9 +299,9 @@ def run_case(case: FaultCase, *, epochs: int = 5, seed: int = 0, thresholds=None
 
     import keras
 
-    from advisor.detectors import detect
-    from advisor.inspect_model import inspect_model, model_findings
-    from advisor.probe import run_probe
+    from advisor.probe.detectors import detect
+    from advisor.model.inspect import inspect_model, model_findings
+    from advisor.probe.run import run_probe
 
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
@@ -310,8 +310,8 @@ def run_case(case: FaultCase, *, epochs: int = 5, seed: int = 0, thresholds=None
     findings = model_findings(inspect_model(model, dataset.info), dataset.info, thresholds)
     findings += detect(run_probe(model, dataset, epochs=epochs, seed=seed), thresholds)
     if case.expected_finding in DATA_FINDINGS:  # data findings live in the data helper's modules
-        from advisor.data_checks import data_findings
-        from advisor.profile import profile
+        from advisor.data.checks import data_findings
+        from advisor.data.profile import profile
 
         findings += [f for f in data_findings(profile(dataset)) if f.name == case.expected_finding]
     return CaseResult(case, {f.name for f in findings}, findings, time.perf_counter() - start)

@@ -6,7 +6,7 @@ import time
 import keras
 import numpy as np
 
-from advisor.probe import MONITOR_SAMPLES, ProbeMonitor, _fit, _TerminateOnNaN, clone_for_training, prepare
+from advisor.probe.run import MONITOR_SAMPLES, ProbeMonitor, _fit, _TerminateOnNaN, clone_for_training, prepare
 
 
 def measure_overhead(model, dataset, epochs: int = 5, batch_size: int = 32, seed: int = 0,
@@ -58,7 +58,7 @@ def _main(argv=None) -> None:
     import argparse
 
     from bench.faults import load_data
-    from advisor.models import default_model
+    from advisor.model.defaults import default_model
 
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=_main.__doc__)
     parser.add_argument("data", nargs="*", default=["digits"])

@@ -35,7 +35,7 @@ def _subsample(dataset, keep_fraction: float, seed: int, only_class: int | None 
 def load_task(name: str, seed: int = 0):
     """(dataset, build_model) for a task; build_model(info) returns a compiled model."""
     from advisor.data import load
-    from advisor.models import default_model
+    from advisor.model.defaults import default_model
 
     if name.startswith("fault:"):
         from bench.faults import bench_case

@@ -3,7 +3,7 @@
 keras-tuner has no public API for distributed tuning with leases or for seeding
 an oracle, so a few modules reach inside it:
 
-- advisor/tune_cluster.py imports `keras_tuner.src.protos`,
+- advisor/search/cluster.py imports `keras_tuner.src.protos`,
   `keras_tuner.src.distribute.oracle_chief.OracleServicer`,
   `keras_tuner.src.distribute.oracle_client.OracleClient` and
   `keras_tuner.src.engine.oracle.synchronized`, puts trials back on
@@ -12,7 +12,7 @@ an oracle, so a few modules reach inside it:
   worker that must wait with an IDLE `Trial` proto (the search loop asks again);
 - advisor/search/oracle.py overrides `populate_space(trial_id)` and calls
   `self._duplicate(values)` (backed by `oracle._tried_so_far`);
-- advisor/tune.py (`_OracleHyperband`) gives keras-tuner's Hyperband tuner
+- advisor/search/tune.py (`_OracleHyperband`) gives keras-tuner's Hyperband tuner
   an oracle of its own by calling `kt.Tuner.__init__` directly, which skips
   only `Hyperband.__init__`'s construction of a HyperbandOracle;
 - advisor/search/run.py drops Hyperband's "tuner/..." values, expects a
@@ -77,7 +77,7 @@ def test_version_is_within_the_pin():
 
 
 def test_src_modules_used_by_tune_cluster_import():
-    where = "advisor/tune_cluster.py"
+    where = "advisor/search/cluster.py"
     try:
         from keras_tuner.src import protos
         from keras_tuner.src.distribute.oracle_chief import OracleServicer
@@ -103,7 +103,7 @@ def test_src_modules_used_by_tune_cluster_import():
 def test_grpc_messages_have_the_fields_the_leased_servicer_reads():
     from keras_tuner.src import protos
 
-    service, where = protos.get_service(), "advisor/tune_cluster.py (_LeasedServicer)"
+    service, where = protos.get_service(), "advisor/search/cluster.py (_LeasedServicer)"
     expected = {"CreateTrialRequest": "tuner_id", "CreateTrialResponse": "trial",
                 "UpdateTrialRequest": "trial_id", "GetTrialRequest": "trial_id"}
     for message, field in expected.items():
@@ -117,7 +117,7 @@ def test_servicer_serves_a_trial_and_flags_the_stop(oracle):
     from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
-    service, where = protos.get_service(), "advisor/tune_cluster.py (_LeasedServicer, serve)"
+    service, where = protos.get_service(), "advisor/search/cluster.py (_LeasedServicer, serve)"
     servicer = OracleServicer(oracle)
     assert servicer.oracle is oracle and servicer.stop_triggered is False, _broken(
         "OracleServicer.oracle / stop_triggered", where)
@@ -129,7 +129,7 @@ def test_servicer_serves_a_trial_and_flags_the_stop(oracle):
 
 
 def test_oracle_private_state_has_the_expected_shape(oracle):
-    where = "advisor/tune_cluster.py and advisor/search/oracle.py"
+    where = "advisor/search/cluster.py and advisor/search/oracle.py"
     shapes = {"_retry_queue": list, "_tried_so_far": set, "ongoing_trials": dict, "tuner_ids": set,
               "end_order": list, "trials": dict}
     for name, kind in shapes.items():
@@ -138,18 +138,18 @@ def test_oracle_private_state_has_the_expected_shape(oracle):
     assert list(inspect.signature(oracle._duplicate).parameters) == ["values"], _broken(
         "Oracle._duplicate(values)", "advisor/search/oracle.py")
     assert list(inspect.signature(oracle.populate_space).parameters) == ["trial_id"], _broken(
-        "Oracle.populate_space(trial_id)", "advisor/search/oracle.py and advisor/tune.py")
+        "Oracle.populate_space(trial_id)", "advisor/search/oracle.py and advisor/search/tune.py")
     assert isinstance(oracle.get_state(), dict), _broken("Oracle.get_state() -> dict", "advisor/search/oracle.py")
     status = kt.engine.trial.TrialStatus
     assert (status.RUNNING, status.STOPPED) == ("RUNNING", "STOPPED"), _broken(
-        "TrialStatus values (advisor/tune.py answers a plain 'STOPPED')", "advisor/tune.py")
+        "TrialStatus values (advisor/search/tune.py answers a plain 'STOPPED')", "advisor/search/tune.py")
 
 
 def test_a_created_trial_is_recorded_for_duplicate_checks(oracle):
     trial = oracle.create_trial("w1")
     assert trial.status == "RUNNING" and oracle.ongoing_trials.get("w1") is trial, _broken(
-        "Oracle.create_trial / ongoing_trials keyed by tuner id", "advisor/tune_cluster.py")
-    assert "w1" in oracle.tuner_ids, _broken("Oracle.tuner_ids", "advisor/tune_cluster.py")
+        "Oracle.create_trial / ongoing_trials keyed by tuner id", "advisor/search/cluster.py")
+    assert "w1" in oracle.tuner_ids, _broken("Oracle.tuner_ids", "advisor/search/cluster.py")
     values = dict(trial.hyperparameters.values)
     assert oracle._duplicate(values) and len(oracle._tried_so_far) == 1, _broken(
         "Oracle._duplicate / _tried_so_far after create_trial", "advisor/search/oracle.py (seeded trials)")
@@ -166,16 +166,16 @@ def test_a_trial_on_the_retry_queue_goes_to_the_next_worker(oracle):
     oracle.save()
     again = oracle.create_trial("alive")
     assert again.trial_id == trial.trial_id and again.status == "RUNNING", _broken(
-        "Oracle.create_trial taking trials from _retry_queue first", "advisor/tune_cluster.py (_forget)")
+        "Oracle.create_trial taking trials from _retry_queue first", "advisor/search/cluster.py (_forget)")
     assert oracle.ongoing_trials.get("alive") is again and not oracle._retry_queue, _broken(
-        "Oracle._retry_queue / ongoing_trials", "advisor/tune_cluster.py (_forget)")
+        "Oracle._retry_queue / ongoing_trials", "advisor/search/cluster.py (_forget)")
 
 
 def test_synchronized_locks_module_level_functions_by_their_first_argument(oracle):
     """tune_cluster decorates plain functions whose first argument is the oracle."""
     from keras_tuner.src.engine import oracle as oracle_module
 
-    where = "advisor/tune_cluster.py (_requeue_stale, _idle, _report_ended)"
+    where = "advisor/search/cluster.py (_requeue_stale, _idle, _report_ended)"
     seen = {}
 
     @oracle_module.synchronized
@@ -196,7 +196,7 @@ def test_an_idle_answer_round_trips_through_the_trial_proto(oracle):
     idle = trial_module.Trial(oracle.get_space(), trial_id="7", status=trial_module.TrialStatus.IDLE)
     back = trial_module.Trial.from_proto(idle.to_proto())
     assert (back.trial_id, back.status) == ("7", "IDLE"), _broken(
-        "Trial.to_proto / from_proto with status IDLE", "advisor/tune_cluster.py (_LeasedServicer.CreateTrial)")
+        "Trial.to_proto / from_proto with status IDLE", "advisor/search/cluster.py (_LeasedServicer.CreateTrial)")
 
 
 def test_an_ended_trial_is_listed_in_end_order(oracle):
@@ -205,8 +205,8 @@ def test_an_ended_trial_is_listed_in_end_order(oracle):
     trial.status = "COMPLETED"
     oracle.end_trial(trial)
     assert oracle.end_order == [trial.trial_id] and not oracle.ongoing_trials, _broken(
-        "Oracle.end_order / ongoing_trials after end_trial", "advisor/tune_cluster.py (_report_ended, _idle)")
-    assert oracle.trials[trial.trial_id].score == 0.5, _broken("Trial.score", "advisor/tune_cluster.py")
+        "Oracle.end_order / ongoing_trials after end_trial", "advisor/search/cluster.py (_report_ended, _idle)")
+    assert oracle.trials[trial.trial_id].score == 0.5, _broken("Trial.score", "advisor/search/cluster.py")
 
 
 def test_a_stopped_answer_ends_the_search_and_forgets_the_tuner(tmp_path):
@@ -221,14 +221,14 @@ def test_a_stopped_answer_ends_the_search_and_forgets_the_tuner(tmp_path):
     assert trial.status == "STOPPED", _broken("Oracle.create_trial calling self.populate_space",
                                               "advisor/search/oracle.py")
     assert "w1" not in late.tuner_ids, _broken(
-        "Oracle.create_trial dropping a stopped tuner from tuner_ids", "advisor/tune_cluster.py (_idle)")
+        "Oracle.create_trial dropping a stopped tuner from tuner_ids", "advisor/search/cluster.py (_idle)")
 
 
 def test_hyperband_tuner_takes_a_given_oracle(tmp_path):
     from advisor.search.oracle import SeededHyperband
-    from advisor.tune import _OracleHyperband
+    from advisor.search.tune import _OracleHyperband
 
-    where = "advisor/tune.py (_OracleHyperband)"
+    where = "advisor/search/tune.py (_OracleHyperband)"
     init = inspect.getsource(kt.Hyperband.__init__)
     assert init.count("super().__init__(") == 1 and "HyperbandOracle(" in init, _broken(
         "Hyperband.__init__ (more than building a HyperbandOracle)", where)
@@ -261,11 +261,11 @@ def test_seeded_subclasses_construct_with_the_arguments_the_search_passes():
     assert any(k.startswith("tuner/") for k in values), _broken(
         "Hyperband's 'tuner/...' bookkeeping values", where)
     assert "overwrite" in inspect.signature(kt.HyperParameters.merge).parameters, _broken(
-        "HyperParameters.merge(..., overwrite=)", "advisor/tune_cluster.py (publish)")
+        "HyperParameters.merge(..., overwrite=)", "advisor/search/cluster.py (publish)")
 
 
 def test_fatal_error_is_re_raised_and_failures_end_with_runtime_error(tmp_path):
-    where = "advisor/search/run.py and advisor/run_safety.py"
+    where = "advisor/search/run.py and advisor/train/run_safety.py"
 
     class Failing(kt.engine.base_tuner.BaseTuner):
         error = ValueError

@@ -118,7 +118,7 @@ def inspect_internals(facts):
 
 def _direction(values: dict) -> str | None:
     """"low"/"high" from the finding's values: a direction ("raise"/"lower" the LR, as
-    advisor/detectors.py writes it, or "low"/"high" for the ratio), or a ratio to place."""
+    advisor/probe/detectors.py writes it, or "low"/"high" for the ratio), or a ratio to place."""
     direction = str(values.get("direction", "")).lower()
     if direction in ("low", "raise", "high", "lower"):  # ratio low = raise the learning rate
         return "low" if direction in ("low", "raise") else "high"

@@ -20,7 +20,7 @@ naming the entry point: a silently skipped rule would silently change plans.
 
 Example (a plug-in module writes ``@rule(priority=50)`` above the function;
 the doctest builds the same `Rule` without adding it to the rule book):
-    >>> from advisor.facts import Facts
+    >>> from advisor.rules.facts import Facts
     >>> def likes_adam(facts):
     ...     '''Adam is a sound default [S4].'''
     ...     return [Recommendation("adam", {"learning_rate": 1e-3}, why="no optimizer chosen")]

@@ -73,7 +73,7 @@ def _sequences(facts) -> dict[str, list[Step]]:
 
 def repairable_problems() -> list[str]:
     """The problem (finding) names `repair_sequence` knows."""
-    from advisor.facts import Facts
+    from advisor.rules.facts import Facts
     return sorted(_sequences(Facts()))
 
 
@@ -95,7 +95,7 @@ def repair_sequence(problem: str, facts=None) -> list[Step]:
         [('activation', {'to': 'selu', 'swap': 'all'}), ('initializer', {'kind': 'lecun_normal'})]
     """
     if facts is None:
-        from advisor.facts import Facts
+        from advisor.rules.facts import Facts
         facts = Facts()
     sequences = _sequences(facts)
     if problem not in sequences and problem not in CATALOG_FINDINGS:

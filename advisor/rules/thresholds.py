@@ -57,7 +57,7 @@ WIDTH_FACTOR = 2.0            # project choice: one doubling, [S2] "find a too-s
 DEPTH_EXTRA = 1               # [S2] "grow depth gradually": one more hidden block at a time
 
 # --- Data ---------------------------------------------------------------------
-# Data size comes from the small_data/large_data findings (advisor/data_checks.py
+# Data size comes from the small_data/large_data findings (advisor/data/checks.py
 # owns those thresholds). Project choice: under 200 samples even 5-fold folds
 # hold < 40 samples; more data or a pretrained model beats any recipe there.
 TINY_TRAIN_SAMPLES = 200

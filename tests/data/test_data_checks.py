@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from advisor.data import load
-from advisor.data_checks import data_findings
+from advisor.data.checks import data_findings
 from advisor.thresholds import DEFAULTS
 from advisor.errors import AdvisorError
-from advisor.profile import profile
+from advisor.data.profile import profile
 
 
 def _names(findings):

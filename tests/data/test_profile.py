@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from advisor.data import Dataset, DatasetInfo, load
-from advisor.profile import profile
+from advisor.data.profile import profile
 
 CATALOG_FIELDS = ("n_train", "n_val", "n_test", "task", "modality", "num_classes", "class_counts",
                   "imbalance_ratio", "minority_share", "min_samples_per_class", "x_min", "x_max",

@@ -116,7 +116,7 @@ def test_image_folder_resizes_mixed_sizes_and_ignores_other_files_saying_so(tmp_
 
 def test_image_folder_duplicates_and_leakage_are_exact(tmp_path):
     """Copies of a file are found by the fingerprint of its bytes, in train and across splits."""
-    from advisor.profile import profile
+    from advisor.data.profile import profile
 
     _write_images(tmp_path / "d" / "train", ["a", "b"], n=10)
     _write_images(tmp_path / "d" / "test", ["a", "b"], n=3, seed=1)
@@ -152,7 +152,7 @@ def test_tfds_images_stream_record_by_record_in_label_order():
     carved split filters its records out of the TFDS split it shares."""
     import tensorflow_datasets as tfds
 
-    from advisor.profile import profile
+    from advisor.data.profile import profile
 
     with tfds.testing.mock_data(num_examples=40):
         ds = load("tfds:mnist", seed=1)

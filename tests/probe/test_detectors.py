@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from advisor.detectors import detect
-from advisor.probe import TrainingTrace
+from advisor.probe.detectors import detect
+from advisor.probe.run import TrainingTrace
 
 LN10 = math.log(10)
 

@@ -4,9 +4,9 @@ import keras
 import pytest
 
 from advisor.data.dataset import DatasetInfo
-from advisor.inspect_model import inspect_model, model_findings
+from advisor.model.inspect import inspect_model, model_findings
 from recipes.compile_parts import loss_name_and_logits
-from advisor.models import default_model
+from advisor.model.defaults import default_model
 
 
 def _info(task="multiclass", classes=10, shape=(64,), n_train=1000):

@@ -1,4 +1,4 @@
-"""The LR range test (`advisor.lr_find`) and `advisor lr-find`, on real digits and real models."""
+"""The LR range test (`advisor.probe.lr_find`) and `advisor lr-find`, on real digits and real models."""
 import json
 import subprocess
 import sys
@@ -19,7 +19,7 @@ def digits():
 
 
 def _mlp(info, optimizer):
-    from advisor.models import build_architecture, default_loss
+    from advisor.model.defaults import build_architecture, default_loss
 
     model = build_architecture("mlp", info)
     model.compile(optimizer=optimizer, loss=default_loss(info.task))
@@ -29,7 +29,7 @@ def _mlp(info, optimizer):
 def test_the_model_its_weights_and_its_optimizer_are_untouched(digits):
     import keras
 
-    from advisor.lr_find import lr_range_test
+    from advisor.probe.lr_find import lr_range_test
 
     # BatchNormalization: moving statistics are weights that training changes too.
     model = keras.Sequential([keras.Input(shape=digits.info.input_shape), keras.layers.Flatten(),
@@ -54,7 +54,7 @@ def test_the_model_its_weights_and_its_optimizer_are_untouched(digits):
 def test_suggestion_on_a_healthy_mlp_is_near_adams_known_good_rate(digits, seed):
     import keras
 
-    from advisor.lr_find import lr_range_test
+    from advisor.probe.lr_find import lr_range_test
 
     # Measured over seeds 0-9: suggestions 2.8e-3..5.9e-3 (1e-3 and 1e-2 both train this MLP well).
     keras.utils.set_random_seed(seed)
@@ -71,7 +71,7 @@ def test_suggestion_on_a_healthy_mlp_is_near_adams_known_good_rate(digits, seed)
 def test_the_sweep_stops_when_the_loss_blows_up_or_at_the_deadline(digits):
     import keras
 
-    from advisor.lr_find import lr_range_test
+    from advisor.probe.lr_find import lr_range_test
 
     x, y = digits.arrays["train"]
     model = _mlp(digits.info, keras.optimizers.SGD(0.01))

@@ -6,7 +6,7 @@ import pytest
 
 from advisor.data.dataset import DatasetInfo
 from advisor.errors import AdvisorError
-from advisor.models import default_model, ensure_compiled, load_model
+from advisor.model.defaults import default_model, ensure_compiled, load_model
 
 
 def _info(modality="tabular", shape=(64,), task="multiclass", classes=10):
@@ -95,7 +95,7 @@ def test_module_function_spec_is_imported_and_compiled(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("spec,match", [
     ("no_such_module_xyz:build", "Cannot import"),
-    ("advisor.models:nothing_here", "no function"),
+    ("advisor.model.defaults:nothing_here", "no function"),
     ("resnet9000", "neither"),
     ("", "Model spec"),
 ])

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from advisor import probe as probe_module
+from advisor.probe import run as probe_module
 from advisor.errors import AdvisorError
-from advisor.probe import TrainingTrace, overfit_tiny_subset, run_probe
+from advisor.probe.run import TrainingTrace, overfit_tiny_subset, run_probe
 from bench.overhead import measure_overhead
 
 
@@ -116,7 +116,7 @@ def test_monitoring_overhead_is_measured(digits):
     """The monitor adds one probe-batch pass per epoch; the figure itself is
     reported by `python -m bench.faults --overhead` (machine load makes a
     strict bound flaky here)."""
-    from advisor.models import default_model
+    from advisor.model.defaults import default_model
 
     result = measure_overhead(default_model(digits.info), digits, epochs=3, repeats=1)
     assert set(result) >= {"plain_fit_s", "probe_fit_s", "ratio", "monitor_s"}

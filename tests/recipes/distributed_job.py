@@ -58,7 +58,7 @@ def rule_book(out):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
     from rules_facts import healthy
 
-    from advisor.engine import decide
+    from advisor.rules.engine import decide
     from recipes import Mirrored, Plan
     from recipes_testkit import images, sequential_model
 

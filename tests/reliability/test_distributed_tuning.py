@@ -74,7 +74,7 @@ def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, mo
     import keras_tuner as kt
     from keras_tuner.src import protos
 
-    from advisor.tune_cluster import _forget, _idle, _LeasedServicer
+    from advisor.search.cluster import _forget, _idle, _LeasedServicer
 
     for name in ("KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -108,7 +108,7 @@ def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, mo
 def test_a_worker_refuses_another_chiefs_data(tmp_path):
     """The job's data fingerprint stops a worker that would tune on other data."""
     from advisor.data import load
-    from advisor.tune_cluster import fingerprint
+    from advisor.search.cluster import fingerprint
 
     assert fingerprint(load("digits", seed=0)) == fingerprint(load("digits", seed=0))
     assert fingerprint(load("digits", seed=0)) != fingerprint(load("digits", seed=1))

@@ -1,5 +1,5 @@
 """Builders for hand-written Facts: the rule book is tested without training."""
-from advisor.facts import Facts
+from advisor.rules.facts import Facts
 from advisor.findings import Finding
 from advisor.rules.catalog import FINDINGS
 

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from advisor.engine import Decision, decide, repair_sequence, repairable_problems
+from advisor.rules.engine import Decision, decide, repair_sequence, repairable_problems
 from advisor.errors import AdvisorError
-from advisor.facts import Facts
+from advisor.rules.facts import Facts
 from advisor.rules import all_rules
 from advisor.rules.conflicts import SLOTS
 from rules_facts import finding, healthy

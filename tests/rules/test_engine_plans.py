@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from advisor.engine import decide
-from advisor.hardware import detect_hardware
-from advisor.facts import Facts
+from advisor.rules.engine import decide
+from advisor.hardware.detect import detect_hardware
+from advisor.rules.facts import Facts
 from rules_facts import finding, healthy
 
 RELU_FAMILY = {"relu", "leaky_relu", "elu", "selu"}

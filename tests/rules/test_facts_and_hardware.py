@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.facts import Facts
-from advisor.hardware import HardwareProfile, detect_hardware, hardware_findings, tf_config_workers
+from advisor.rules.facts import Facts
+from advisor.hardware.detect import HardwareProfile, detect_hardware, hardware_findings, tf_config_workers
 from rules_facts import finding
 
 DATA = SimpleNamespace(
@@ -67,7 +67,7 @@ def test_detect_hardware_on_this_machine():
 
 @pytest.mark.slow
 def test_detect_hardware_does_not_import_tensorflow_on_a_cpu_host():
-    code = ("import sys; from advisor.hardware import detect_hardware; detect_hardware(); "
+    code = ("import sys; from advisor.hardware.detect import detect_hardware; detect_hardware(); "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
@@ -96,14 +96,14 @@ def test_hardware_findings_only_when_there_is_something_to_use():
 
 
 def test_build_from_the_real_data_profile_and_model_inspection():
-    """Contract check with advisor.profile / advisor.inspect_model: every catalog field is read."""
+    """Contract check with advisor.data.profile / advisor.model.inspect: every catalog field is read."""
     import keras
 
-    from advisor.data_checks import data_findings
+    from advisor.data.checks import data_findings
     from advisor.data.load import load
-    from advisor.engine import decide
-    from advisor.inspect_model import inspect_model, model_findings
-    from advisor.profile import profile
+    from advisor.rules.engine import decide
+    from advisor.model.inspect import inspect_model, model_findings
+    from advisor.data.profile import profile
 
     dataset = load("digits")
     model = keras.Sequential([keras.Input(dataset.info.input_shape), keras.layers.Flatten(),

@@ -3,9 +3,9 @@ import keras
 import pytest
 
 from advisor.data.dataset import DatasetInfo
-from advisor.engine import decide, repair_sequence
-from advisor.facts import Facts
-from advisor.inspect_model import inspect_model, model_findings
+from advisor.rules.engine import decide, repair_sequence
+from advisor.rules.facts import Facts
+from advisor.model.inspect import inspect_model, model_findings
 from recipes import Plan
 from rules_facts import finding, healthy
 
@@ -121,7 +121,7 @@ def _trained(model, epochs=30):
 
 
 def test_trained_weights_are_recognized_from_the_optimizer_or_from_the_weights_themselves(tmp_path):
-    from advisor.inspect_model import trained_weights
+    from advisor.model.inspect import trained_weights
 
     fresh = mlp("relu", "softmax")
     assert trained_weights(fresh) is None

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from advisor.engine import decide
+from advisor.rules.engine import decide
 from advisor.errors import AdvisorError
 from advisor.rules import ENTRY_POINT_GROUP, all_rules, load_plugins, registry
 from rules_facts import healthy

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.hardware import detect_hardware
-from advisor.precision_timing import MIXED_PRECISION_MIN_SPEEDUP, time_policies
+from advisor.hardware.detect import detect_hardware
+from advisor.hardware.precision import MIXED_PRECISION_MIN_SPEEDUP, time_policies
 
 
 def small_cnn():

@@ -1,7 +1,7 @@
 """One test over every rule: rationale present, names in the catalog, configs valid in the registry."""
 import pytest
 
-from advisor.engine import decide
+from advisor.rules.engine import decide
 from advisor.rules import all_rules
 from advisor.rules.catalog import FINDINGS, RECIPES
 from rules_facts import finding, healthy

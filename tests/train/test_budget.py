@@ -10,9 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from advisor.budget import Budget
-from advisor.deadline import FitDeadline
-from advisor.trainer import train
+from advisor.train.budget import Budget
+from advisor.train.deadline import FitDeadline
+from advisor.train.pipeline import train
 
 
 def _mlp():

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from advisor.ensemble import soft_vote
-from advisor.trainer import train
+from advisor.train.ensemble import soft_vote
+from advisor.train.pipeline import train
 
 
 def _member(seed):

@@ -1,7 +1,7 @@
 import numpy as np
 from sklearn.metrics import f1_score
 
-from advisor.evaluate import evaluate
+from advisor.report.evaluate import evaluate
 
 
 class _Fixed:

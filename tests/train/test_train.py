@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from advisor.trainer import train
+from advisor.train.pipeline import train
 
 RUN_FILES = {"model.keras", "plan.json", "findings.json", "metrics.json", "trials.json", "history.json",
              "report.html", "status.json", "logs"}
@@ -43,7 +43,7 @@ def test_digits_reaches_95_percent_and_leaves_a_complete_run_folder(tmp_path):
 def test_deep_sigmoid_mlp_is_repaired_far_above_the_unrepaired_model(tmp_path):
     import keras
 
-    from advisor.evaluate import evaluate
+    from advisor.report.evaluate import evaluate
     from bench.faults import case_by_name, case_data
 
     case = case_by_name("sigmoid-deep")

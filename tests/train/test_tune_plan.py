@@ -1,10 +1,10 @@
-"""`advisor.tune`: a given plan's own values tuned by each keras-tuner kind, within trials or a deadline."""
+"""`advisor.search.tune`: a given plan's own values tuned by each keras-tuner kind, within trials or a deadline."""
 import time
 
 import keras_tuner as kt
 import pytest
 
-from advisor import tune
+from advisor.search import tune
 from advisor.data import load
 from recipes import Dropout, LearningRate, Plan
 

@@ -1,6 +1,6 @@
 """Tuning 20 trials keeps resident memory flat.
 
-Without advisor.tf_memory each trial's build+fit leaves ~7.6 MB behind in
+Without advisor.train.tf_memory each trial's build+fit leaves ~7.6 MB behind in
 TensorFlow's gradient registry (tensorflow#97697), so the test compares the
 tuner with and without that clean-up, on the same trials. It measures in a
 fresh process: the suite's own process has built hundreds of models by the
@@ -43,8 +43,8 @@ def _small(dataset, n=256):
 def _search(dataset, directory, trials) -> list[float]:
     import keras_tuner as kt
 
-    from advisor import tune
-    from advisor.models import default_model
+    from advisor.search import tune
+    from advisor.model.defaults import default_model
     from recipes import Dropout, LearningRate, Plan
 
     plan = Plan([Dropout(0.2), LearningRate(1.0)])
@@ -59,7 +59,7 @@ def _search(dataset, directory, trials) -> list[float]:
 
 def measure(directory: Path) -> dict:
     """RSS after each trial: TRIALS with the clean-up, then 8 more without it."""
-    from advisor import tune
+    from advisor.search import tune
     from advisor.data import load
 
     dataset = _small(load("digits"))
@@ -82,7 +82,7 @@ def test_twenty_trials_keep_memory_flat(tmp_path):
     assert len(fixed) == TRIALS and len(leaky) == 8
     assert _slope(fixed) < 0.5, fixed
     assert fixed[-1] - fixed[WARM_UP] < 10, fixed
-    assert _slope(leaky, 2) > 3, leaky  # the leak is real: if TF fixes it, drop advisor.tf_memory
+    assert _slope(leaky, 2) > 3, leaky  # the leak is real: if TF fixes it, drop advisor.train.tf_memory
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 
 from advisor.data import load
-from advisor.models import default_model
-from advisor.progress import Progress
-from advisor.run_folder import RunFolder
-from advisor.trainer import _final_fit
+from advisor.model.defaults import default_model
+from advisor.train.progress import Progress
+from advisor.train.run_folder import RunFolder
+from advisor.train.pipeline import _final_fit
 from recipes import SGD, Plan
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import keras
 
-from advisor.budget import CV_SHARE, LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
-from advisor.deadline import FitDeadline
+from advisor.train.budget import CV_SHARE, LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
+from advisor.train.deadline import FitDeadline
 from advisor.errors import AdvisorError
-from advisor.progress import Progress
-from advisor import run_safety
-from advisor.run_folder import RunFolder
+from advisor.train.progress import Progress
+from advisor.train import run_safety
+from advisor.train.run_folder import RunFolder
 
 DEFAULT_BUDGET_S = 300.0
 DEFAULT_EPOCHS = 30
@@ -93,7 +93,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
             Budgets are wall-clock: give enough for the trials to finish.
         tuner_role: "chief" to serve the trials to workers started with
             `advisor train DATA --tuner-role worker` (keras-tuner's
-            KERASTUNER_ORACLE_IP/_PORT name this host); see advisor.tune_cluster.
+            KERASTUNER_ORACLE_IP/_PORT name this host); see advisor.search.cluster.
         worker_timeout_s: with tuner_role, a worker silent this long is
             presumed dead and its trial goes to another worker (default 60).
         pretrained: the model's weights are trained: no initialization
@@ -112,7 +112,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         result = train("digits", out="runs/digits")
         result.metrics["accuracy"]
     """
-    from advisor import cluster
+    from advisor.train import hosts as cluster
     from advisor.diagnosis import diagnose, resolve_data, resolve_model
     budget = Budget(budget_s or DEFAULT_BUDGET_S, start=started_at if started_at is not None else time.monotonic())
     hosts = cluster.cluster_size()
@@ -218,7 +218,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
 
 def _check_options(*, tuner, tuner_role, budget_s, epochs, trials, ensemble, cv) -> None:
     """Options that cannot work, refused before anything is loaded or written."""
-    from advisor.tune import TUNERS
+    from advisor.search.tune import TUNERS
 
     if tuner not in TUNERS:
         raise AdvisorError(f"--tuner must be one of {', '.join(TUNERS)}, got {tuner!r}")
@@ -259,7 +259,7 @@ def _check_folds(k: int, dataset) -> None:
 
 def _diagnosed(report, run, net, dataset, budget: Budget, given_plan, hosts: int, seed: int, progress) -> dict:
     """Write the diagnosis; returns state.json: the plan, and the search space it seeds."""
-    from advisor import cluster
+    from advisor.train import hosts as cluster
 
     run.write_json("findings.json", [f.to_dict() for f in report.findings])
     run.write_json("diagnosis.json", report.to_dict())
@@ -297,8 +297,8 @@ def _choose_plan(state, net, dataset, run, budget: Budget, *, tuner, tuner_role,
 def _close(run, model, history, dataset, budget: Budget, *, hosts: int, extra: dict) -> dict:
     """Test metrics (with `extra`'s non-empty entries), model, history and
     report into the run folder, then status complete; returns the metrics."""
-    from advisor.evaluate import evaluate
-    from advisor.report_html import write_report
+    from advisor.report.evaluate import evaluate
+    from advisor.report.html import write_report
 
     metrics = evaluate(_single_host_copy(model) if hosts > 1 else model, dataset.inputs("test"),
                        dataset.labels("test"), dataset.info.task, dataset.info.class_names)
@@ -328,7 +328,7 @@ def _check_budget(budget: Budget, net, dataset) -> None:
     if budget.total_s >= 4 * MIN_BUDGET_S:
         return  # far above any small-data floor: not worth the timing
     from advisor.diagnosis import MIN_PROBE_STEPS, PROBE_BATCH
-    from advisor.probe import clone_for_training
+    from advisor.probe.run import clone_for_training
 
     clone = clone_for_training(net, dataset.info)
     batch = dataset.sample("train", PROBE_BATCH)
@@ -352,7 +352,7 @@ def _centred(space, net, dataset, budget: Budget, seed: int, progress):
     (run on the rule book's plan), when the budget has room for one: building
     and tracing the sweep's model costs 5-8 s here, a trial's worth of a
     one-minute budget."""
-    from advisor.lr_find import lr_range_test
+    from advisor.probe.lr_find import lr_range_test
 
     if budget.total_s < LR_FIND_MIN_BUDGET_S:
         return space
@@ -394,7 +394,7 @@ def _cross_validate(plan, net, dataset, run, k, epochs, seed, budget: Budget, re
     """The K-fold estimate (cv.json, kept for --resume), the data of the final
     fit (train + val) and its epochs (the folds' median)."""
 
-    from advisor.kfold import cross_validate, merged
+    from advisor.train.kfold import cross_validate, merged
 
     run.set_status("incomplete", stage="cross-validation")
     estimate = run.read_json("cv.json") if resume else None
@@ -427,8 +427,8 @@ def _small_data_ensemble(run, progress) -> tuple[int, str | None]:
 def _ensemble(model, top_models, size: int, dataset, net, progress):
     """The final model soft-voted with the best trial models (`size` members);
     returns the model to keep and what was measured."""
-    from advisor.ensemble import soft_vote
-    from advisor.evaluate import evaluate
+    from advisor.train.ensemble import soft_vote
+    from advisor.report.evaluate import evaluate
 
     others = [(f"trial {t}", m) for _, t, m in top_models if m is not model][: size - 1]
     sources, members = ["final fit"] + [s for s, _ in others], [model] + [m for _, m in others]
@@ -479,10 +479,10 @@ def _single_host_copy(model):
 
 
 def _check_tuner_role(role: str, tuner: str) -> None:
-    from advisor.tune_cluster import set_role
+    from advisor.search.cluster import set_role
 
     if role != "chief":
-        raise AdvisorError(f"train() runs the chief; a worker is advisor.tune_cluster.run_worker (got {role!r})")
+        raise AdvisorError(f"train() runs the chief; a worker is advisor.search.cluster.run_worker (got {role!r})")
     if tuner in ("hyperband", "none"):
         # Hyperband continues trials from checkpoints in its own directory, which workers on other hosts lack.
         raise AdvisorError(f"--tuner-role needs --tuner bayesian or random, not {tuner}")
@@ -563,7 +563,7 @@ def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, res
         return done["best_hyperparameters"], done["trials"]
     import keras_tuner as kt
 
-    from advisor import tune
+    from advisor.search import tune
 
     probe_hp = kt.HyperParameters()
     plan.search_space(probe_hp)
@@ -605,7 +605,7 @@ def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, res
 def _serve(t, plan, net, dataset, *, tuner, trials, epochs, seed, objective, max_epochs, deadline, lease_s,
            progress):
     """As chief: publish the job, serve the trials to workers, and collect them."""
-    from advisor import tune, tune_cluster
+    from advisor.search import tune, tune_cluster
 
     lease_s = lease_s or tune_cluster.DEFAULT_LEASE_S
     tune_cluster.publish(t, {
@@ -642,7 +642,7 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
     `warm_start`: the best search trial's model, trained with this same plan;
     the fit starts from its weights (a fresh optimizer and LR schedule), so the
     trial's epochs are not paid twice when the budget cuts the fit short."""
-    from advisor.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
+    from advisor.train.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
 
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
     monitor = "val_accuracy" if _objective(net, dataset).name == "val_accuracy" else "val_loss"

@@ -49,7 +49,7 @@ class Decision:
     """The engine's result: the ordered plan, what was dropped, and advice.
 
     Example:
-        >>> from advisor.facts import Facts
+        >>> from advisor.rules.facts import Facts
         >>> d = decide(Facts(task="multiclass", num_classes=3, looks_unnormalized=True))
         >>> print(d)  # doctest: +ELLIPSIS
         Plan (3 recipes):
@@ -78,7 +78,7 @@ class Decision:
                 "advice": [dataclasses.asdict(a) for a in self.advice]}
 
     def __str__(self) -> str:
-        from advisor.printing import format_decision
+        from advisor.report.text import format_decision
 
         return f"Plan ({len(self.chosen)} recipes):\n" + format_decision(self.to_dict())
 
@@ -91,12 +91,12 @@ def decide(facts, rules: list[Rule] | None = None) -> Decision:
     verified, tuned and trained.
 
     Args:
-        facts: an `advisor.facts.Facts`.
+        facts: an `advisor.rules.facts.Facts`.
         rules: the rules to run; default every registered rule (built-in and
             entry-point plug-ins).
 
     Example:
-        >>> from advisor.facts import Facts
+        >>> from advisor.rules.facts import Facts
         >>> decision = decide(Facts(task="multiclass", num_classes=3, looks_unnormalized=True))
         >>> decision.recipes()  # doctest: +ELLIPSIS
         [('normalize', {}), ..., ('early_stop', {'patience': 10, 'restore_best_weights': True})]

@@ -9,7 +9,7 @@ optimizer of the same class and settings is trained).
 
 Example:
     >>> from advisor.data import load
-    >>> from advisor.models import default_model
+    >>> from advisor.model.defaults import default_model
     >>> digits = load("digits")
     >>> finding = lr_range_test(default_model(digits.info), digits, steps=40)
     >>> len(finding.lrs) <= 40 and finding.lrs[0] == finding.start_lr
@@ -259,8 +259,8 @@ def _clone(model, info, lr):
     """A copy with the same weights, loss and optimizer class/settings (learning
     rate set to `lr`, fresh state). Only the loss is compiled: metrics would cost
     time and the sweep reads the loss alone."""
-    from advisor.models import default_loss
-    from advisor.probe import copy_with_weights
+    from advisor.model.defaults import default_loss
+    from advisor.probe.run import copy_with_weights
 
     if not isinstance(model, keras.Model):
         raise AdvisorError(f"model must be a keras.Model, got {type(model).__name__}")

@@ -1,6 +1,6 @@
 """Detectors: turn a probe's `TrainingTrace` into training `Finding`s.
 
-When to use: after `advisor.probe.run_probe`; `detect(trace)` returns the
+When to use: after `advisor.probe.run.run_probe`; `detect(trace)` returns the
 findings of docs/references.md#knowledge-1 and #knowledge-2 (source "training"), each with the numbers and
 the layer in its evidence, compared against `advisor.thresholds` (overridable:
 `detect(trace, thresholds={"dying_relu_share": 0.6})`).
@@ -11,8 +11,8 @@ The findings are kept consistent with each other: a diverged run gets
 
 Example:
     >>> from advisor.data import load
-    >>> from advisor.models import default_model
-    >>> from advisor.probe import run_probe
+    >>> from advisor.model.defaults import default_model
+    >>> from advisor.probe.run import run_probe
     >>> dataset = load("iris")
     >>> [f.name for f in detect(run_probe(default_model(dataset.info), dataset, epochs=3))]  # doctest: +ELLIPSIS
     [...]
@@ -247,7 +247,7 @@ def detect(trace, thresholds=None) -> list[Finding]:
     """
     t = resolve(thresholds)
     if isinstance(trace, dict):
-        from advisor.probe import TrainingTrace
+        from advisor.probe.run import TrainingTrace
 
         trace = TrainingTrace.from_dict(trace)
     tr = trace

@@ -132,7 +132,7 @@ def profile(dataset: Dataset) -> DataProfile:
     """Measure a dataset: counts, balance, input scale, NaN, constants, duplicates, leakage.
 
     When to use: after `advisor.data.load`; feed the result to
-    `advisor.data_checks.data_findings` and the rule engine.
+    `advisor.data.checks.data_findings` and the rule engine.
 
     Args:
         dataset: a loaded `Dataset`.

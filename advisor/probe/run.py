@@ -2,7 +2,7 @@
 
 When to use: before deciding anything about training, `run_probe` trains a
 clone of the user's model for a few epochs (or seconds) and records what
-`advisor.detectors.detect` needs: curves, loss at initialization against the
+`advisor.probe.detectors.detect` needs: curves, loss at initialization against the
 chance level, per-layer gradient norms, per-step weight-update ratios,
 activation statistics, NaNs, step time, and the tiny-subset overfit check.
 The user's model and its weights are never modified.
@@ -12,7 +12,7 @@ Monitoring costs one forward+backward pass on a fixed probe batch per epoch
 
 Example:
     >>> from advisor.data import load
-    >>> from advisor.models import default_model
+    >>> from advisor.model.defaults import default_model
     >>> dataset = load("iris")
     >>> trace = run_probe(default_model(dataset.info), dataset, epochs=3, seed=0)
     >>> len(trace.history["val_loss"]), trace.epochs
@@ -31,10 +31,10 @@ import tensorflow as tf
 
 from advisor.data.dataset import STREAM_BATCH
 from advisor.errors import AdvisorError
-from advisor.inspect_model import MULTI_CE, activation_name
+from advisor.model.inspect import MULTI_CE, activation_name
 from recipes.activation import HARD_ZERO_RELU
 from recipes.compile_parts import loss_name_and_logits
-from advisor.models import compile_default
+from advisor.model.defaults import compile_default
 from advisor.thresholds import SATURATION_PREACTIVATION
 
 # Samples in the fixed batch gradients and activations are measured on, once per

@@ -6,7 +6,7 @@ sources give no number). Override any of them per call: ``data_findings(p, {"few
 """
 from __future__ import annotations
 
-from advisor import profile as _profile
+from advisor.data import profile as _profile
 from advisor.findings import SEVERITIES, Finding
 from advisor.thresholds import resolve
 
@@ -124,7 +124,7 @@ def _split_findings(p, t):
 def data_findings(profile, thresholds: dict | None = None) -> list[Finding]:
     """Findings about a `DataProfile`, most severe first.
 
-    When to use: after `advisor.profile.profile`; the rule engine and the
+    When to use: after `advisor.data.profile.profile`; the rule engine and the
     `advisor diagnose` report read these.
 
     Args:
@@ -133,7 +133,7 @@ def data_findings(profile, thresholds: dict | None = None) -> list[Finding]:
 
     Example:
         >>> from advisor.data import load
-        >>> from advisor.profile import profile
+        >>> from advisor.data.profile import profile
         >>> [f.name for f in data_findings(profile(load("digits")))]
         ['unnormalized_input', 'constant_features']
     """

@@ -124,9 +124,9 @@ class Facts:
             hardware: a HardwareProfile (or dict).
             findings: findings from every stage; hardware findings derived
                 from `hardware` and `precision` are added unless present.
-            precision: the result of `precision_timing.time_policies`.
+            precision: the result of `advisor.hardware.precision.time_policies`.
         """
-        from advisor.hardware import HardwareProfile, hardware_findings
+        from advisor.hardware.detect import HardwareProfile, hardware_findings
 
         values: dict[str, Any] = {}
         for source, names in ((data_profile, _DATA_FIELDS), (model_profile, _MODEL_FIELDS),

@@ -68,7 +68,7 @@ def time_policies(build_model: Callable[[], Any], batch: tuple, steps: int = 3, 
         raise AdvisorError(f"time_policies needs steps >= 1, warmup >= 0, rounds >= 1; "
                            f"got steps={steps}, warmup={warmup}, rounds={rounds}")
     if policies is None:
-        from advisor.hardware import detect_hardware
+        from advisor.hardware.detect import detect_hardware
         policies = ["float32"] + detect_hardware().mixed_policies()
     policies = list(dict.fromkeys(policies))
     if "float32" not in policies:

@@ -1,0 +1,1 @@
+"""The machine: devices, bf16 support, and timed mixed-precision steps."""

@@ -1,0 +1,1 @@
+"""The user's model: built-in architectures and static inspection (model findings)."""
