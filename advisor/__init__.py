@@ -14,7 +14,7 @@ def __getattr__(name):
 
         return diagnose
     if name == "train":
-        from advisor.train.pipeline import train
+        from advisor.training.pipeline import train
 
         return train
     raise AttributeError(f"module 'advisor' has no attribute {name!r}")

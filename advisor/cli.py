@@ -108,7 +108,7 @@ def _fail(message: str):
 
 def _disk_error(err: Exception, own_process: bool) -> bool:
     """A disk error (anywhere in err's chain) as one line, exit 2; False when err is not one."""
-    from advisor.train.run_safety import discard_partial, disk_error_message
+    from advisor.training.run_safety import discard_partial, disk_error_message
 
     message = disk_error_message(err)
     if message is None:
@@ -128,7 +128,7 @@ def _interrupted(abort: click.Abort, args) -> None:
     argv = ["advisor", *(sys.argv[1:] if args is None else args)]
     if not isinstance(abort.__cause__, KeyboardInterrupt) or argv[1:2] != ["train"]:
         _fail("aborted")
-    from advisor.train.run_safety import interrupt_message
+    from advisor.training.run_safety import interrupt_message
 
     click.echo(interrupt_message(argv), err=True)
     sys.exit(EXIT_INTERRUPTED)
@@ -238,7 +238,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
         import_tensorflow_quietly()
         from advisor.data import load
         from advisor.diagnosis import diagnose as run_diagnose
-        from advisor.train.progress import Progress
+        from advisor.training.progress import Progress
 
         dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
         result = run_diagnose(model_spec, dataset, probe_epochs=probe_epochs, probe_seconds=probe_seconds,
@@ -296,9 +296,9 @@ def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path,
     if resume and not out:
         raise AdvisorError("--resume needs --out naming the run folder to continue")
     import_tensorflow_quietly()
-    from advisor.train import hosts as cluster
+    from advisor.training import hosts as cluster
     from advisor.data import load
-    from advisor.train.pipeline import train as run_train
+    from advisor.training.pipeline import train as run_train
 
     cluster.check(cluster.cluster_size(), plan_path, tuner_role, resume)
     cluster.start()  # with TF_CONFIG: before loading data runs any TensorFlow op

@@ -71,8 +71,8 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
     import keras
     import keras_tuner as kt
 
-    from advisor.train.budget import Budget
-    from advisor.train.deadline import FitDeadline
+    from advisor.training.budget import Budget
+    from advisor.training.deadline import FitDeadline
     from advisor.search.oracle import SeededHyperband
     from advisor.search.tune import _OracleHyperband
 
@@ -109,7 +109,7 @@ def tuner_alone(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
 
 def advisor(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS, started_at=None, tuner="bayesian"):
     """`advisor train` with the same budget."""
-    from advisor.train.pipeline import train
+    from advisor.training.pipeline import train
 
     start = started_at if started_at is not None else time.monotonic()
     model = build_model(dataset.info) if getattr(build_model, "fixed_architecture", False) else None

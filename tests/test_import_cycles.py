@@ -64,4 +64,16 @@ def test_the_check_sees_a_cycle_through_a_local_import():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     graph = _graph("advisor")
     assert "advisor.probe.run" in graph["advisor.probe.detectors"]  # a module-level import
-    assert "advisor.search" in graph["advisor.train.pipeline"]  # a function-local one
+    assert "advisor.search" in graph["advisor.training.pipeline"]  # a function-local one
+
+
+def test_stage_packages_do_not_shadow_the_lazy_exports():
+    """`advisor.training` is a package; importing it must leave `from advisor import train`
+    the function (a package named `advisor.train` would have replaced it)."""
+    import types
+
+    import advisor.training.pipeline  # noqa: F401
+    from advisor import diagnose, train
+
+    assert callable(train) and callable(diagnose)
+    assert not isinstance(train, types.ModuleType) and train.__module__ == "advisor.training.pipeline"

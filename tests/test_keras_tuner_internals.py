@@ -265,7 +265,7 @@ def test_seeded_subclasses_construct_with_the_arguments_the_search_passes():
 
 
 def test_fatal_error_is_re_raised_and_failures_end_with_runtime_error(tmp_path):
-    where = "advisor/search/run.py and advisor/train/run_safety.py"
+    where = "advisor/search/run.py and advisor/training/run_safety.py"
 
     class Failing(kt.engine.base_tuner.BaseTuner):
         error = ValueError

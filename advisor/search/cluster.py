@@ -243,7 +243,7 @@ class _Heartbeat:
 
 def work(tuner, *, epochs: int, lease_s: float, deadline_unix: float | None) -> int:
     """Run the chief's trials until it says stop; returns how many this worker ran."""
-    from advisor.train.deadline import FitDeadline
+    from advisor.training.deadline import FitDeadline
 
     beat = _Heartbeat(tuner.oracle, lease_s / BEATS_PER_LEASE)
     begin, end, ran = tuner.on_trial_begin, tuner.on_trial_end, [0]
@@ -288,7 +288,7 @@ def run_worker(dataset, model_spec=None, *, quiet: bool = False) -> int:
     import keras_tuner as kt
 
     from advisor.diagnosis import resolve_model
-    from advisor.train.progress import Progress
+    from advisor.training.progress import Progress
     from advisor.search.tune import PlanHyperModel, make_tuner
     from recipes import Plan
 

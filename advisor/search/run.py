@@ -17,10 +17,10 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from advisor.train.run_safety import fatal_if_disk_error
+from advisor.training.run_safety import fatal_if_disk_error
 from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
 from advisor.search.space import SearchSpace
-from advisor.train.tf_memory import custom_gradients, forget_custom_gradients
+from advisor.training.tf_memory import custom_gradients, forget_custom_gradients
 
 ORACLES = {"bayesian": SeededBayesian, "random": SeededRandom, "hyperband": SeededHyperband,
            "none": SeededRandom}
@@ -108,7 +108,7 @@ class SearchHyperModel(kt.HyperModel):
         self._kept_gradients = custom_gradients()
 
     def build(self, hp):
-        forget_custom_gradients(self._kept_gradients)  # the last trial's graphs (advisor.train.tf_memory)
+        forget_custom_gradients(self._kept_gradients)  # the last trial's graphs (advisor.training.tf_memory)
         keras.utils.set_random_seed(self.seed)
         plan = self.space.plan_for(hp)
         return plan.build(self.net, train=self.dataset.train_data(), epochs=self.epochs)

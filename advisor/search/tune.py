@@ -11,8 +11,8 @@ from typing import Callable
 import keras
 import keras_tuner as kt
 
-from advisor.train.deadline import FitDeadline
-from advisor.train.tf_memory import custom_gradients, forget_custom_gradients
+from advisor.training.deadline import FitDeadline
+from advisor.training.tf_memory import custom_gradients, forget_custom_gradients
 
 TUNERS = ("hyperband", "bayesian", "random", "none")
 
@@ -36,7 +36,7 @@ class PlanHyperModel(kt.HyperModel):
         self._kept_gradients = custom_gradients()
 
     def build(self, hp):
-        # The previous trial's model is done: free its traced graphs (see advisor.train.tf_memory).
+        # The previous trial's model is done: free its traced graphs (see advisor.training.tf_memory).
         forget_custom_gradients(self._kept_gradients)
         plan = self.plan.search_space(hp)
         return plan.build(self.base_model, train=self.dataset.train_data(), epochs=self.epochs,

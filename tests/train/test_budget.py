@@ -10,9 +10,9 @@ import keras
 import numpy as np
 import pytest
 
-from advisor.train.budget import Budget
-from advisor.train.deadline import FitDeadline
-from advisor.train.pipeline import train
+from advisor.training.budget import Budget
+from advisor.training.deadline import FitDeadline
+from advisor.training.pipeline import train
 
 
 def _mlp():

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from advisor.train.ensemble import soft_vote
-from advisor.train.pipeline import train
+from advisor.training.ensemble import soft_vote
+from advisor.training.pipeline import train
 
 
 def _member(seed):

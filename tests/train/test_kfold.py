@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from advisor.data import load
-from advisor.train.kfold import cross_validate, fold_splitter, merged
+from advisor.training.kfold import cross_validate, fold_splitter, merged
 from advisor.model.defaults import default_model
-from advisor.train.pipeline import train
+from advisor.training.pipeline import train
 from recipes import Adam, Plan
 
 

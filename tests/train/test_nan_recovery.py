@@ -4,7 +4,7 @@ import math
 import keras
 import numpy as np
 
-from advisor.train.nan_guard import LastGoodWeights, stabilized
+from advisor.training.nan_guard import LastGoodWeights, stabilized
 
 
 class _PoisonAt(keras.callbacks.Callback):
@@ -43,7 +43,7 @@ def test_stabilized_plan_divides_lr_and_clips():
 
 def test_train_recovers_from_nan_and_records_it(tmp_path):
     from bench.faults import case_by_name, case_data
-    from advisor.train.pipeline import train
+    from advisor.training.pipeline import train
     from recipes import Plan
 
     case = case_by_name("nan-regression")  # SGD at LR 0.3 on diabetes: the loss goes to inf/NaN

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.train.run_folder import RunFolder
-from advisor.train.run_safety import differences, disk_error_message, interrupt_message
+from advisor.training.run_folder import RunFolder
+from advisor.training.run_safety import differences, disk_error_message, interrupt_message
 
 
 def test_json_written_whole_and_status_tracks_completion(tmp_path):
@@ -49,7 +49,7 @@ def test_failed_write_leaves_previous_file_intact(tmp_path):
 
 def _holder(path):
     """A process holding the run folder's lock (a RunFolder left open), ready once it printed."""
-    code = f"from advisor.train.run_folder import RunFolder; r = RunFolder({str(path)!r}); print('ready', flush=True); " \
+    code = f"from advisor.training.run_folder import RunFolder; r = RunFolder({str(path)!r}); print('ready', flush=True); " \
            "import time; time.sleep(120)"
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
@@ -106,7 +106,7 @@ class _Wrapped(Exception):
      "no space left on device writing runs/x/logs/train/events.out:"),
 ])
 def test_disk_errors_become_one_line_naming_the_path(monkeypatch, make, expected):
-    from advisor.train import run_folder
+    from advisor.training import run_folder
 
     monkeypatch.setattr(run_folder, "_last_opened", [])  # no run folder: no --resume advice
     try:
@@ -121,7 +121,7 @@ def test_disk_errors_become_one_line_naming_the_path(monkeypatch, make, expected
 
 
 def test_interrupt_line_appends_resume_and_the_default_out(tmp_path, monkeypatch):
-    from advisor.train import run_folder
+    from advisor.training import run_folder
 
     run = RunFolder(tmp_path / "runs" / "iris-1")
     run.set_status("incomplete", stage="search")
@@ -134,7 +134,7 @@ def test_interrupt_line_appends_resume_and_the_default_out(tmp_path, monkeypatch
 
 
 def test_a_cut_checkpoint_goes_and_whole_files_stay(tmp_path):
-    from advisor.train.run_safety import discard_partial
+    from advisor.training.run_safety import discard_partial
 
     run = RunFolder(tmp_path / "run")
     run.write_json("status.json", {"status": "incomplete"})
@@ -161,7 +161,7 @@ def test_a_cut_checkpoint_goes_and_whole_files_stay(tmp_path):
 def test_low_space_is_one_progress_line_not_an_error(tmp_path, monkeypatch):
     import shutil
 
-    from advisor.train import run_safety
+    from advisor.training import run_safety
 
     class Net:
         def count_params(self):

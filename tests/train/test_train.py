@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from advisor.train.pipeline import train
+from advisor.training.pipeline import train
 
 RUN_FILES = {"model.keras", "plan.json", "findings.json", "metrics.json", "trials.json", "history.json",
              "report.html", "status.json", "logs"}

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from advisor.data import load
-from advisor.train.pipeline import train
+from advisor.training.pipeline import train
 from recipes import FineTune, Plan
 
 # Few epochs for both: the pretrained features show in how fast the model learns.

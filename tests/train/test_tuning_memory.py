@@ -1,6 +1,6 @@
 """Tuning 20 trials keeps resident memory flat.
 
-Without advisor.train.tf_memory each trial's build+fit leaves ~7.6 MB behind in
+Without advisor.training.tf_memory each trial's build+fit leaves ~7.6 MB behind in
 TensorFlow's gradient registry (tensorflow#97697), so the test compares the
 tuner with and without that clean-up, on the same trials. It measures in a
 fresh process: the suite's own process has built hundreds of models by the
@@ -82,7 +82,7 @@ def test_twenty_trials_keep_memory_flat(tmp_path):
     assert len(fixed) == TRIALS and len(leaky) == 8
     assert _slope(fixed) < 0.5, fixed
     assert fixed[-1] - fixed[WARM_UP] < 10, fixed
-    assert _slope(leaky, 2) > 3, leaky  # the leak is real: if TF fixes it, drop advisor.train.tf_memory
+    assert _slope(leaky, 2) > 3, leaky  # the leak is real: if TF fixes it, drop advisor.training.tf_memory
 
 
 if __name__ == "__main__":

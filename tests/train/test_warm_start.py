@@ -5,9 +5,9 @@ import numpy as np
 
 from advisor.data import load
 from advisor.model.defaults import default_model
-from advisor.train.progress import Progress
-from advisor.train.run_folder import RunFolder
-from advisor.train.pipeline import _final_fit
+from advisor.training.progress import Progress
+from advisor.training.run_folder import RunFolder
+from advisor.training.pipeline import _final_fit
 from recipes import SGD, Plan
 
 

@@ -205,7 +205,7 @@ def discard_partial(exc: BaseException) -> None:
     start at that epoch from fresh weights. Every other file of the run is
     written whole or not at all (to a temporary name, then renamed): never
     removed here, the error names the file that keeps its previous version."""
-    from advisor.train import run_folder
+    from advisor.training import run_folder
 
     found, run_dir = find_disk_error(exc), run_folder.current()
     if found is None or not found[1] or run_dir is None:
@@ -257,7 +257,7 @@ def disk_error_message(exc: BaseException) -> str | None:
     if found is None:
         return None
     code, path = found
-    from advisor.train import run_folder
+    from advisor.training import run_folder
 
     run_dir = run_folder.current()
     what, fix = DISK_ERRORS[code]
@@ -292,7 +292,7 @@ def _shown(path, run_dir: Path | None) -> str:
 def interrupt_message(argv: list[str]) -> str:
     """'interrupted during <stage>; continue with: advisor train ... --resume',
     from the command line as typed and the run folder's status.json."""
-    from advisor.train import run_folder
+    from advisor.training import run_folder
 
     args = list(argv[1:])
     run_dir = run_folder.current()

@@ -17,7 +17,7 @@ import time
 import keras
 import numpy as np
 
-from advisor.train.deadline import FitDeadline
+from advisor.training.deadline import FitDeadline
 
 
 def fold_splitter(k: int, task: str, seed: int):

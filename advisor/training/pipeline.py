@@ -16,12 +16,12 @@ from pathlib import Path
 
 import keras
 
-from advisor.train.budget import CV_SHARE, LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
-from advisor.train.deadline import FitDeadline
+from advisor.training.budget import CV_SHARE, LR_FIND_MIN_BUDGET_S, LR_FIND_SHARE, MIN_BUDGET_S, SEARCH_SHARE, Budget
+from advisor.training.deadline import FitDeadline
 from advisor.errors import AdvisorError
-from advisor.train.progress import Progress
-from advisor.train import run_safety
-from advisor.train.run_folder import RunFolder
+from advisor.training.progress import Progress
+from advisor.training import run_safety
+from advisor.training.run_folder import RunFolder
 
 DEFAULT_BUDGET_S = 300.0
 DEFAULT_EPOCHS = 30
@@ -112,7 +112,7 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
         result = train("digits", out="runs/digits")
         result.metrics["accuracy"]
     """
-    from advisor.train import hosts as cluster
+    from advisor.training import hosts as cluster
     from advisor.diagnosis import diagnose, resolve_data, resolve_model
     budget = Budget(budget_s or DEFAULT_BUDGET_S, start=started_at if started_at is not None else time.monotonic())
     hosts = cluster.cluster_size()
@@ -259,7 +259,7 @@ def _check_folds(k: int, dataset) -> None:
 
 def _diagnosed(report, run, net, dataset, budget: Budget, given_plan, hosts: int, seed: int, progress) -> dict:
     """Write the diagnosis; returns state.json: the plan, and the search space it seeds."""
-    from advisor.train import hosts as cluster
+    from advisor.training import hosts as cluster
 
     run.write_json("findings.json", [f.to_dict() for f in report.findings])
     run.write_json("diagnosis.json", report.to_dict())
@@ -394,7 +394,7 @@ def _cross_validate(plan, net, dataset, run, k, epochs, seed, budget: Budget, re
     """The K-fold estimate (cv.json, kept for --resume), the data of the final
     fit (train + val) and its epochs (the folds' median)."""
 
-    from advisor.train.kfold import cross_validate, merged
+    from advisor.training.kfold import cross_validate, merged
 
     run.set_status("incomplete", stage="cross-validation")
     estimate = run.read_json("cv.json") if resume else None
@@ -427,7 +427,7 @@ def _small_data_ensemble(run, progress) -> tuple[int, str | None]:
 def _ensemble(model, top_models, size: int, dataset, net, progress):
     """The final model soft-voted with the best trial models (`size` members);
     returns the model to keep and what was measured."""
-    from advisor.train.ensemble import soft_vote
+    from advisor.training.ensemble import soft_vote
     from advisor.report.evaluate import evaluate
 
     others = [(f"trial {t}", m) for _, t, m in top_models if m is not model][: size - 1]
@@ -642,7 +642,7 @@ def _final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | N
     `warm_start`: the best search trial's model, trained with this same plan;
     the fit starts from its weights (a fresh optimizer and LR schedule), so the
     trial's epochs are not paid twice when the budget cuts the fit short."""
-    from advisor.train.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
+    from advisor.training.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
 
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
     monitor = "val_accuracy" if _objective(net, dataset).name == "val_accuracy" else "val_loss"

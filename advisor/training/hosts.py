@@ -53,7 +53,7 @@ def start():
         return MultiWorker().strategy()
     except RuntimeError as err:  # the collective runtime must be configured before any op
         raise AdvisorError(f"TF_CONFIG names {cluster_size()} hosts but TensorFlow already ran: call "
-                           f"advisor.train.hosts.start() first thing ({err})") from None
+                           f"advisor.training.hosts.start() first thing ({err})") from None
 
 
 def distributed(plan, hosts: int):
