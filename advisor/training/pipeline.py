@@ -605,7 +605,7 @@ def _tune(plan, net, dataset, run, *, tuner, trials, epochs, seed, deadline, res
 def _serve(t, plan, net, dataset, *, tuner, trials, epochs, seed, objective, max_epochs, deadline, lease_s,
            progress):
     """As chief: publish the job, serve the trials to workers, and collect them."""
-    from advisor.search import tune, tune_cluster
+    from advisor.search import cluster as tune_cluster, tune
 
     lease_s = lease_s or tune_cluster.DEFAULT_LEASE_S
     tune_cluster.publish(t, {
