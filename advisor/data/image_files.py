@@ -129,7 +129,7 @@ def _reason(path: str) -> str:
     try:
         tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
-        return re.sub(r"\{\{.*?\}\}|\[Op:.*", "", e.message).strip().splitlines()[0][:120]
+        return re.sub(r"\{\{.*?\}\}|\[Op:.*", "", e.message).strip().splitlines()[0][:120].rstrip(".")
     return "it failed to decode"
 
 

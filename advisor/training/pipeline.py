@@ -244,8 +244,8 @@ def _check_folds(k: int, dataset) -> None:
     import numpy as np
 
     if not dataset.in_memory:
-        raise AdvisorError(f"--cv trains K copies on train + val held in memory; {dataset.info.name} is an image "
-                           "folder streamed from disk: drop --cv (its validation split is large enough to judge on)")
+        raise AdvisorError(f"--cv trains K copies on train + val held in memory; {dataset.info.name} is "
+                           "streamed from disk: drop --cv (its validation split is large enough to judge on)")
     if dataset.info.task == "regression":
         smallest, what = dataset.count("train") + dataset.count("val"), "samples"
     else:
