@@ -227,7 +227,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
 def _has_conv(net) -> bool:
     """Mixed precision pays off for convolutions on this kind of CPU (docs/references.md#knowledge-6);
     timing it for a model without any costs seconds of a small budget for nothing."""
-    from recipes.rebuild import CONV_LAYERS
+    from recipes.architecture.rebuild import CONV_LAYERS
 
     return any(isinstance(layer, CONV_LAYERS) for layer in net.layers)
 

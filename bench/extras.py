@@ -63,7 +63,7 @@ def mixed_precision(epochs: int = 3) -> str:
     from advisor.report.evaluate import evaluate
     from advisor.model.defaults import default_model
     from recipes import MixedPrecision, Plan
-    from recipes.mixed_precision import detect_policy
+    from recipes.hardware.mixed_precision import detect_policy
 
     dataset = load("mnist-5k")
     policy = detect_policy()

@@ -2,7 +2,7 @@
 
 A recipe is a small value object like a Keras regularizer: flat, plain-typed,
 defaulted keyword arguments stored under the same attribute names. Its one job
-is `apply(setup) -> setup` (see `recipes.setup.TrainingSetup`); `Plan.build`
+is `apply(setup) -> setup` (see `recipes.training_setup.TrainingSetup`); `Plan.build`
 turns the final setup into a compiled model.
 """
 from __future__ import annotations
@@ -116,4 +116,18 @@ def check_choice(recipe: type | Recipe, field: str, value, choices) -> Any:
     if not isinstance(value, (str, int, float, type(None))) or value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"'{recipe.name}': {field} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_bool(recipe: type | Recipe, field: str, value) -> bool:
+    """Raise ValueError unless `value` is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"'{recipe.name}': {field} must be true or false, got {value!r}")
+    return value
+
+
+def check_str(recipe: type | Recipe, field: str, value, what: str) -> str:
+    """Raise ValueError unless `value` is a non-empty string; `what` says what it names."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"'{recipe.name}': {field} must be {what}, got {value!r}")
     return value

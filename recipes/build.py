@@ -5,9 +5,9 @@ import contextlib
 import math
 
 from recipes.compile_parts import compile_defaults, make_loss, make_metrics, make_optimizer
-from recipes.rebuild import rebuild
-from recipes.setup import TrainingSetup
-from recipes.train_data import TrainData
+from recipes.architecture.rebuild import rebuild
+from recipes.training_setup import TrainingSetup
+from recipes.data.train_data import TrainData
 
 
 def build_model(setup: TrainingSetup, model, *, strategy=None, train=None, epochs=None,

@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from recipes.setup import OutputHead, TrainingSetup
+from recipes.training_setup import OutputHead, TrainingSetup
 
 REGRESSION_LOSS_WORDS = ("squared", "absolute", "huber", "log_cosh", "mse", "mae", "mape", "msle")
 

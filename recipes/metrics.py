@@ -6,7 +6,7 @@ import keras
 from recipes.base import Recipe, check_choice
 from recipes.compile_parts import is_regression
 from recipes.registry import register
-from recipes.sparse_labels import SparseAUC, SparseF1Score
+from recipes.losses.sparse_labels import SparseAUC, SparseF1Score
 
 SETS = ("imbalanced", "default")
 

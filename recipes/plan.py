@@ -8,10 +8,10 @@ from pathlib import Path
 from recipes import plan_file
 from recipes.base import Recipe
 from recipes.build import build_model
-from recipes.pipeline import make_pipeline
-from recipes.schedule_callback import ScheduleCallback
-from recipes.setup import TrainingSetup
-from recipes.train_data import TrainData
+from recipes.data.pipeline import make_pipeline
+from recipes.schedules.schedule_callback import ScheduleCallback
+from recipes.training_setup import TrainingSetup
+from recipes.data.train_data import TrainData
 
 
 class Plan:

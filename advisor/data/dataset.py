@@ -130,7 +130,7 @@ class Dataset:
 
     def train_data(self):
         """The training split as `recipes.TrainData` (Normalize adapts on it, class weights count it)."""
-        from recipes.train_data import TrainData
+        from recipes.data.train_data import TrainData
 
         if self.in_memory:
             return TrainData(self.arrays["train"])

@@ -66,7 +66,7 @@ class TfdsRecords(StreamedSplits):
         its records shuffled, and reads them sequentially)."""
         import tensorflow as tf
 
-        from recipes.pipeline import MAX_SHUFFLE_BYTES
+        from recipes.data.pipeline import MAX_SHUFFLE_BYTES
 
         image, label = self.keys
         records = _records(self.builder, self.source[split], image)

@@ -24,9 +24,9 @@ import numpy as np
 
 from advisor.findings import Finding
 from advisor.thresholds import resolve
-from recipes.activation import DEAD_ZONE, RELU_FAMILY, SATURATING
+from recipes.architecture.activation import DEAD_ZONE, RELU_FAMILY, SATURATING
 from recipes.compile_parts import loss_name_and_logits
-from recipes.depth import is_plain_stack
+from recipes.architecture.depth import is_plain_stack
 
 MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
             "categorical_focal_crossentropy", "sparse_categorical_focal_crossentropy"}
@@ -71,7 +71,7 @@ class ModelProfile:
     has_dropout: bool
     max_dropout_rate: float
     compiled: bool = True
-    plain_stack: bool = False  # one chain of layers with a hidden Dense (recipes.depth can deepen it)
+    plain_stack: bool = False  # one chain of layers with a hidden Dense (recipes.architecture.depth can deepen it)
     output_units: int | None = None
     n_train: int = 0
     params_per_sample: float | None = None

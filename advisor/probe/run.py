@@ -32,7 +32,7 @@ import tensorflow as tf
 from advisor.data.dataset import STREAM_BATCH
 from advisor.errors import AdvisorError
 from advisor.model.inspect import MULTI_CE, activation_name
-from recipes.activation import HARD_ZERO_RELU
+from recipes.architecture.activation import HARD_ZERO_RELU
 from recipes.compile_parts import loss_name_and_logits
 from advisor.model.defaults import compile_default
 from advisor.thresholds import SATURATION_PREACTIVATION

@@ -38,5 +38,5 @@ FINDINGS: dict[str, tuple[str, ...]] = {
 }
 
 # The activation families (saturating, ReLU, unbounded...) are defined once, in
-# recipes/activation.py; rules import them from there when they run (advisor/rules/helpers.py).
+# recipes/architecture/activation.py; rules import them from there when they run (advisor/rules/helpers.py).
 ADAM_FAMILY = ("adam", "adamw")

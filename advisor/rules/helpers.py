@@ -47,17 +47,17 @@ def other_optimizer(facts) -> tuple[str, dict, str]:
         f"{facts.optimizer or 'no optimizer'} -> adam at {T.DEFAULT_LEARNING_RATE:g}"
 
 
-# The activation families are defined once, in recipes/activation.py; imported where used so
+# The activation families are defined once, in recipes/architecture/activation.py; imported where used so
 # that loading the rule book does not import TensorFlow.
 def saturating_layers(facts) -> list[str]:
-    from recipes.activation import SATURATING
+    from recipes.architecture.activation import SATURATING
 
     return [a for a in facts.hidden_activations if a in SATURATING]
 
 
 def unbounded_layers(facts) -> list[str]:
     """Hidden activations that bound nothing: exponential, softplus, none at all ("linear")."""
-    from recipes.activation import UNBOUNDED
+    from recipes.architecture.activation import UNBOUNDED
 
     return [a for a in facts.hidden_activations if a in UNBOUNDED]
 

@@ -22,9 +22,9 @@ import dataclasses
 import math
 
 from recipes import Plan, registry
-from recipes.activation import HE_ACTIVATIONS
-from recipes.depth import is_plain_stack
-from recipes.rebuild import head_layers, layer_kind
+from recipes.architecture.activation import HE_ACTIVATIONS
+from recipes.architecture.depth import is_plain_stack
+from recipes.architecture.rebuild import head_layers, layer_kind
 
 from advisor.rules.catalog import RECIPES
 from advisor.rules.repairs import repair_sequence, repairable_problems

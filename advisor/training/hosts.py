@@ -69,7 +69,7 @@ def distributed(plan, hosts: int):
 def _config() -> dict | None:
     if not os.environ.get("TF_CONFIG"):
         return None
-    from recipes.multi_worker import read_tf_config
+    from recipes.hardware.multi_worker import read_tf_config
 
     try:
         return read_tf_config()

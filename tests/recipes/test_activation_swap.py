@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from recipes import Activation, Initializer, Plan
-from recipes.activation import TARGETS
+from recipes.architecture.activation import TARGETS
 
 
 def exotic_mlp():

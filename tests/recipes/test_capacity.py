@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from recipes import BatchNorm, Depth, Dropout, Plan, Width
-from recipes.depth import is_plain_stack
+from recipes.architecture.depth import is_plain_stack
 from recipes_testkit import functional_model, images, sequential_model
 
 

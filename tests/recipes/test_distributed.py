@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from recipes import MultiWorker, Plan
-from recipes.multi_worker import read_tf_config
+from recipes.hardware.multi_worker import read_tf_config
 from recipes_testkit import sequential_model, subprocess_env
 
 JOB = str(Path(__file__).with_name("distributed_job.py"))

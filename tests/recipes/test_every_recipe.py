@@ -104,8 +104,8 @@ def test_builds_and_trains_one_step(name, make_model, tmp_path):
     assert keras.ops.all(keras.ops.isfinite(model.predict(x[:4], verbose=0)))
 
 
-@pytest.mark.parametrize("module", sorted(m.name for m in pkgutil.iter_modules(
-    [str(__import__("pathlib").Path(importlib.import_module("recipes").__file__).parent)])))
+@pytest.mark.parametrize("module", sorted(m.name for m in pkgutil.walk_packages(
+    importlib.import_module("recipes").__path__, "recipes.")))
 def test_docstring_examples_run(module):
-    failures, _ = doctest.testmod(importlib.import_module(f"recipes.{module}"), verbose=False)
+    failures, _ = doctest.testmod(importlib.import_module(module), verbose=False)
     assert failures == 0

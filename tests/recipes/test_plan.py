@@ -169,7 +169,7 @@ def test_registry_get_and_register():
     class OtherDropout(Recipe):
         name = "dropout"
 
-    with pytest.raises(ValueError, match="'dropout' is taken by recipes.dropout.Dropout"):
+    with pytest.raises(ValueError, match="'dropout' is taken by recipes.regularizers.dropout.Dropout"):
         registry.register(OtherDropout)
     with pytest.raises(ValueError, match="Recipe subclass"):
         registry.register(dict)

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from recipes import MixedPrecision, Plan
-from recipes.mixed_precision import detect_policy
-from recipes.setup import TrainingSetup
+from recipes.hardware.mixed_precision import detect_policy
+from recipes.training_setup import TrainingSetup
 from recipes_testkit import functional_model, sequential_model
 
 

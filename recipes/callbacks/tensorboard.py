@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from recipes.base import Recipe, check_number
+from recipes.base import Recipe, check_number, check_str
 from recipes.registry import register
 
 
@@ -28,9 +28,7 @@ class TensorBoard(Recipe):
     name = "tensorboard"
 
     def __init__(self, log_dir: str = "logs", histogram_freq: int = 1):
-        if not isinstance(log_dir, str) or not log_dir:
-            raise ValueError(f"'{self.name}': log_dir must be a directory path, got {log_dir!r}")
-        self.log_dir = log_dir
+        self.log_dir = check_str(self, "log_dir", log_dir, "a directory path")
         self.histogram_freq = check_number(self, "histogram_freq", histogram_freq, 0, integer=True)
 
     def apply(self, setup):

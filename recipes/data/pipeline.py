@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from recipes.setup import TrainingSetup
-from recipes.train_data import as_dataset
+from recipes.training_setup import TrainingSetup
+from recipes.data.train_data import as_dataset
 
 MAX_SHUFFLE_BUFFER = 100_000  # whole in-memory splits fit; beyond this, a window is enough
 # Caching and shuffling hold decoded samples in memory: bounded in bytes, so a stream of

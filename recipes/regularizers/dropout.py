@@ -5,7 +5,7 @@ import keras
 
 from recipes.base import Recipe, check_choice, check_number
 from recipes.registry import register
-from recipes.setup import DROPOUT_STAGE
+from recipes.training_setup import DROPOUT_STAGE
 
 AFTER = ("dense", "all")
 

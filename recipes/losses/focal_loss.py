@@ -6,7 +6,7 @@ import keras
 from recipes.base import Recipe, check_number
 from recipes.compile_parts import is_regression, loss_name
 from recipes.registry import register
-from recipes.sparse_labels import SparseCategoricalFocalCrossentropy
+from recipes.losses.sparse_labels import SparseCategoricalFocalCrossentropy
 
 
 @register

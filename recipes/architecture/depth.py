@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 
 from recipes.base import Recipe, check_number
-from recipes.rebuild import head_layers
+from recipes.architecture.rebuild import head_layers
 from recipes.registry import register
 
 # Layers that belong to the Dense layer before them: its activation, normalization, noise, dropout.

@@ -5,7 +5,7 @@ import keras
 
 from recipes.base import Recipe, check_number
 from recipes.registry import register
-from recipes.setup import NORMALIZATION_STAGE
+from recipes.training_setup import NORMALIZATION_STAGE
 
 
 @register

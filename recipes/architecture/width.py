@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from recipes.base import Recipe, check_number
 from recipes.registry import register
-from recipes.setup import SIZE_STAGE
+from recipes.training_setup import SIZE_STAGE
 
 SIZE_KEYS = {"dense": "units", "conv": "filters"}
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from recipes.base import check_number
-from recipes.optimizer_recipe import OptimizerRecipe
+from recipes.optimizers.optimizer_recipe import OptimizerRecipe
 from recipes.registry import register
 
 

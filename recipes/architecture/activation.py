@@ -8,9 +8,9 @@ from __future__ import annotations
 import keras
 
 from recipes.base import Recipe, check_choice
-from recipes.rebuild import layer_activation
+from recipes.architecture.rebuild import layer_activation
 from recipes.registry import register
-from recipes.setup import ACTIVATION_STAGE
+from recipes.training_setup import ACTIVATION_STAGE
 
 # Activation families by Keras name.
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")

@@ -1,10 +1,10 @@
 """Initializer: re-initialize every Dense/Conv kernel to suit its activation."""
 from __future__ import annotations
 
-from recipes.activation import HE_ACTIVATIONS
+from recipes.architecture.activation import HE_ACTIVATIONS
 from recipes.base import Recipe, check_choice
 from recipes.registry import register
-from recipes.setup import INITIALIZER_STAGE
+from recipes.training_setup import INITIALIZER_STAGE
 
 KINDS = ("auto", "he_normal", "he_uniform", "glorot_uniform", "lecun_normal")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 
 from recipes.compile_parts import output_head
-from recipes.setup import LayerSpec
+from recipes.training_setup import LayerSpec
 
 DENSE_LAYERS = (keras.layers.Dense, keras.layers.EinsumDense)
 CONV_LAYERS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D,

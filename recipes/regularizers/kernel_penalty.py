@@ -1,9 +1,35 @@
-"""Adding an L1/L2 kernel penalty to a layer config, combining with one already there."""
+"""One kernel penalty for L1 and L2: a Keras L1 / L2 / L1L2 regularizer on every Dense/Conv kernel."""
 from __future__ import annotations
+
+from typing import ClassVar
 
 import keras
 
+from recipes.base import Recipe, check_number
+from recipes.training_setup import REGULARIZER_STAGE
+
 KNOWN = (keras.regularizers.L1, keras.regularizers.L2, keras.regularizers.L1L2)
+
+
+class KernelPenalty(Recipe):
+    """Base of `L1` and `L2`: `strength` of the `norm` ("l1" or "l2") added to
+    every Dense/Conv kernel's regularizer; the search tunes it on a log scale
+    within `strength_range`."""
+
+    norm: ClassVar[str] = ""
+    strength_range: ClassVar[tuple[float, float]] = (0.0, 0.0)
+
+    def __init__(self, strength: float):
+        self.strength = check_number(self, "strength", strength, 0, low_open=True)
+
+    def apply(self, setup):
+        return setup.replace(layer_edits=setup.layer_edits + ((REGULARIZER_STAGE, self._edit),))
+
+    def search_space(self, hp):
+        return self.replace(strength=self.tune_float(hp, "strength", *self.strength_range, log=True))
+
+    def _edit(self, spec):
+        add_kernel_penalty(spec, **{self.norm: self.strength})
 
 
 def add_kernel_penalty(spec, l1: float = 0.0, l2: float = 0.0) -> None:

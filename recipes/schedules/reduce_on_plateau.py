@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from recipes.base import Recipe, check_number
+from recipes.base import Recipe, check_number, check_str
 from recipes.registry import register
 
 
@@ -34,9 +34,7 @@ class ReduceOnPlateau(Recipe):
                  min_lr: float = 0.0):
         self.factor = check_number(self, "factor", factor, 0, 1, low_open=True, high_open=True)
         self.patience = check_number(self, "patience", patience, 0, integer=True)
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"'{self.name}': monitor must be a metric name like 'val_loss', got {monitor!r}")
-        self.monitor = monitor
+        self.monitor = check_str(self, "monitor", monitor, "a metric name like 'val_loss'")
         self.min_lr = check_number(self, "min_lr", min_lr, 0)
 
     def apply(self, setup):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 
 from recipes.base import Recipe, check_number
-from recipes.rebuild import head_layers
+from recipes.architecture.rebuild import head_layers
 from recipes.registry import register
 
 NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from recipes.base import Recipe, check_number
+from recipes.base import Recipe, check_bool, check_number, check_str
 from recipes.registry import register
 
 
@@ -32,13 +32,8 @@ class EarlyStop(Recipe):
     def __init__(self, patience: int = 5, restore_best_weights: bool = True,
                  monitor: str = "val_loss", min_delta: float = 0.0):
         self.patience = check_number(self, "patience", patience, 0, integer=True)
-        if not isinstance(restore_best_weights, bool):
-            raise ValueError(f"'{self.name}': restore_best_weights must be true or false, "
-                             f"got {restore_best_weights!r}")
-        self.restore_best_weights = restore_best_weights
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"'{self.name}': monitor must be a metric name like 'val_loss', got {monitor!r}")
-        self.monitor = monitor
+        self.restore_best_weights = check_bool(self, "restore_best_weights", restore_best_weights)
+        self.monitor = check_str(self, "monitor", monitor, "a metric name like 'val_loss'")
         self.min_delta = check_number(self, "min_delta", min_delta, 0)
 
     def apply(self, setup):

@@ -1,8 +1,8 @@
 """SGD: `keras.optimizers.SGD`, optionally with (Nesterov) momentum."""
 from __future__ import annotations
 
-from recipes.base import check_number
-from recipes.optimizer_recipe import OptimizerRecipe
+from recipes.base import check_bool, check_number
+from recipes.optimizers.optimizer_recipe import OptimizerRecipe
 from recipes.registry import register
 
 
@@ -30,9 +30,7 @@ class SGD(OptimizerRecipe):
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9, nesterov: bool = False):
         self.learning_rate = check_number(self, "learning_rate", learning_rate, 0, low_open=True)
         self.momentum = check_number(self, "momentum", momentum, 0, 1, high_open=True)
-        if not isinstance(nesterov, bool):
-            raise ValueError(f"'{self.name}': nesterov must be true or false, got {nesterov!r}")
-        self.nesterov = nesterov
+        self.nesterov = check_bool(self, "nesterov", nesterov)
 
     def search_space(self, hp):
         return super().search_space(hp).replace(momentum=self.tune_float(hp, "momentum", 0.0, 0.99))

@@ -8,8 +8,8 @@ import keras
 from recipes.base import Recipe, check_choice
 from recipes.compile_parts import is_regression, loss_name
 from recipes.registry import register
-from recipes.setup import ACTIVATION_STAGE
-from recipes.sparse_labels import SparseSmoothedCrossentropy
+from recipes.training_setup import ACTIVATION_STAGE
+from recipes.losses.sparse_labels import SparseSmoothedCrossentropy
 
 TASKS = ("auto", "classification", "multiclass", "binary", "regression")
 HEAD_ACTIVATION = {"multiclass": "softmax", "binary": "sigmoid", "regression": "linear"}

@@ -1,0 +1,1 @@
+"""Callback recipes: early stopping and TensorBoard logging (keras.callbacks)."""
