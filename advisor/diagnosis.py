@@ -153,7 +153,7 @@ def auto_probe_epochs(n_train: int, floor: int = 5) -> int:
 
 def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epochs: int | None = None,
              probe_seconds: float | None = None, probe: bool = True, seed: int = 0,
-             measure_precision: bool = True, thresholds: dict | None = None, pretrained: bool = False,
+             measure_precision: bool = True, thresholds: "Thresholds | dict | None" = None, pretrained: bool = False,
              progress=None) -> Report:
     """Look at the data, the model and how it starts to train; say what is
     wrong and which recipes would fix it.
@@ -192,7 +192,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     dataset = resolve_data(data, target=target, data_dir=data_dir, seed=seed)
     net = resolve_model(model, dataset.info)  # first: a bad model is one error line, before any progress
     say("data", f"{dataset.info.name}: {dataset.info.counts}")
-    data_profile = profile(dataset)
+    data_profile = profile(dataset, thresholds)
     findings = list(data_findings(data_profile, thresholds))
 
     model_profile = inspect_model(net, dataset.info, pretrained=pretrained)

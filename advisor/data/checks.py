@@ -29,32 +29,32 @@ def _balance_findings(p, t):
                          f"({p.n_train:,} samples): nothing to tell apart", classes_present=present)]
     out = []
     ratio, balance = p.imbalance_ratio, p.label_balance
-    if ratio >= t["imbalance_ratio_medium"] or balance < t["label_balance_min"]:
-        high = ratio >= t["imbalance_ratio_high"] or balance < t["label_balance_min"]
+    if ratio >= t.imbalance_ratio_medium or balance < t.label_balance_min:
+        high = ratio >= t.imbalance_ratio_high or balance < t.label_balance_min
         minority = p.minority_class
         out.append(_finding(
             "class_imbalance", "high" if high else "medium",
             f"class {_class_name(p, minority)} has {p.class_counts[minority]:,} of {p.n_train:,} training "
             f"samples: imbalance 1:{ratio:.{0 if ratio >= 10 else 1}f}, label balance {balance:.2f} (TDC flags < "
-            f"{t['label_balance_min']})",
+            f"{t.label_balance_min})",
             imbalance_ratio=ratio, label_balance=balance, minority_class=minority,
             minority_share=p.minority_share))
     few = p.min_samples_per_class
-    if few < t["few_samples_per_class"]:
+    if few < t.few_samples_per_class:
         out.append(_finding(
-            "few_samples_per_class", "high" if few < t["very_few_samples_per_class"] else "medium",
+            "few_samples_per_class", "high" if few < t.very_few_samples_per_class else "medium",
             f"class {_class_name(p, p.minority_class)} has only {few:,} training samples "
-            f"(fewer than {t['few_samples_per_class']:,} per class is few)",
-            min_samples_per_class=few, threshold=t["few_samples_per_class"]))
+            f"(fewer than {t.few_samples_per_class:,} per class is few)",
+            min_samples_per_class=few, threshold=t.few_samples_per_class))
     return out
 
 
 def _size_findings(p, t):
-    if p.n_train < t["small_data_samples"]:
+    if p.n_train < t.small_data_samples:
         return [_finding("small_data", "medium",
-                         f"{p.n_train:,} training samples (under {t['small_data_samples']:,}): "
+                         f"{p.n_train:,} training samples (under {t.small_data_samples:,}): "
                          "a deep net will overfit quickly", n_train=p.n_train)]
-    if p.n_train >= t["large_data_samples"]:
+    if p.n_train >= t.large_data_samples:
         return [_finding("large_data", "info",
                          f"{p.n_train:,} training samples: room for a deeper model and bigger batches",
                          n_train=p.n_train)]
@@ -63,17 +63,14 @@ def _size_findings(p, t):
 
 def _scale_findings(p, t):
     out = []
-    unnormalized = _profile.looks_unnormalized(
-        p.x_min, p.x_max, p.x_mean, p.x_std, p.feature_std_ratio, abs_max=t["input_abs_max"],
-        mean_tol=t["standardized_mean_tol"], std_range=t["standardized_std_range"],
-        std_ratio_max=t["feature_std_ratio_max"])
+    unnormalized = _profile.looks_unnormalized(p.x_min, p.x_max, p.x_mean, p.x_std, p.feature_std_ratio, t)
     if unnormalized:
         spread = (f"; feature spreads differ {p.feature_std_ratio:,.0f}x"
-                  if p.feature_std_ratio and p.feature_std_ratio > t["feature_std_ratio_max"] else "")
+                  if p.feature_std_ratio and p.feature_std_ratio > t.feature_std_ratio_max else "")
         out.append(_finding(
             "unnormalized_input", "high",
             f"inputs range {p.x_min:g}..{p.x_max:g} (mean {p.x_mean:.3g}, std {p.x_std:.3g}), outside "
-            f"[-{t['input_abs_max']:g}, {t['input_abs_max']:g}] and not standardized{spread}",
+            f"[-{t.input_abs_max:g}, {t.input_abs_max:g}] and not standardized{spread}",
             x_min=p.x_min, x_max=p.x_max, x_mean=p.x_mean, x_std=p.x_std,
             feature_std_ratio=p.feature_std_ratio))
     if p.nan_count or p.inf_count:
@@ -98,7 +95,7 @@ def _split_findings(p, t):
         share = p.duplicate_share_train
         conflict = (f"; {p.n_conflicting_duplicates:,} inputs carry different labels"
                     if p.n_conflicting_duplicates else "")
-        severity = "medium" if share >= t["duplicate_share_medium"] else "low"
+        severity = "medium" if share >= t.duplicate_share_medium else "low"
         out.append(_finding(
             "duplicates_in_train", "high" if p.n_conflicting_duplicates else severity,
             f"{p.n_duplicates_train:,} of {p.n_train:,} training samples ({share:.1%}) repeat another exactly"

@@ -20,8 +20,7 @@ from advisor.data.dataset import SPLITS, Dataset
 from advisor.data.duplicates import duplicate_stats
 from advisor.data.moments import add_rows, empty_moments
 
-from advisor.thresholds import (FEATURE_STD_RATIO_MAX, INPUT_ABS_MAX, STANDARDIZED_MEAN_TOL,
-                                STANDARDIZED_STD_RANGE)
+from advisor.thresholds import DEFAULTS, Thresholds
 
 _LIST_LIMIT = 50  # index lists in the profile are cut here to stay readable
 # Input statistics of a streamed folder: decoding 5,000 images takes ~1.5 s here, and the
@@ -31,16 +30,15 @@ _LIST_LIMIT = 50  # index lists in the profile are cut here to stay readable
 STATS_SAMPLE = 5_000
 
 
-def looks_unnormalized(x_min, x_max, x_mean, x_std, feature_std_ratio=None, *,
-                       abs_max=INPUT_ABS_MAX, mean_tol=STANDARDIZED_MEAN_TOL,
-                       std_range=STANDARDIZED_STD_RANGE, std_ratio_max=FEATURE_STD_RATIO_MAX) -> bool:
-    """True when inputs leave [-abs_max, abs_max] and are not standardized, or
-    tabular feature spreads differ more than `std_ratio_max` times."""
+def looks_unnormalized(x_min, x_max, x_mean, x_std, feature_std_ratio=None, t: Thresholds = DEFAULTS) -> bool:
+    """True when inputs leave [-t.input_abs_max, t.input_abs_max] and are not
+    standardized, or tabular feature spreads differ more than `t.feature_std_ratio_max` times."""
     if x_min is None:
         return False
-    outside = x_min < -abs_max or x_max > abs_max
-    standardized = abs(x_mean) <= mean_tol and std_range[0] <= x_std <= std_range[1]
-    uneven = feature_std_ratio is not None and feature_std_ratio > std_ratio_max
+    outside = x_min < -t.input_abs_max or x_max > t.input_abs_max
+    low, high = t.standardized_std_range
+    standardized = abs(x_mean) <= t.standardized_mean_tol and low <= x_std <= high
+    uneven = feature_std_ratio is not None and feature_std_ratio > t.feature_std_ratio_max
     return bool((outside and not standardized) or uneven)
 
 
@@ -128,7 +126,7 @@ def _regression_fields(dataset: Dataset):
                 y_mean=float(y.mean()), y_std=float(y.std()))
 
 
-def profile(dataset: Dataset) -> DataProfile:
+def profile(dataset: Dataset, thresholds: Thresholds = DEFAULTS) -> DataProfile:
     """Measure a dataset: counts, balance, input scale, NaN, constants, duplicates, leakage.
 
     When to use: after `advisor.data.load`; feed the result to
@@ -136,6 +134,7 @@ def profile(dataset: Dataset) -> DataProfile:
 
     Args:
         dataset: a loaded `Dataset`.
+        thresholds: where inputs count as unnormalized (`advisor.thresholds`).
 
     Example:
         >>> from advisor.data import load
@@ -176,7 +175,7 @@ def profile(dataset: Dataset) -> DataProfile:
         channel_min=channels[0], channel_max=channels[1], channel_mean=channels[2], channel_std=channels[3],
         feature_std_ratio=feature_std_ratio,
         zero_share=1.0 - nonzero / n_values,
-        looks_unnormalized=looks_unnormalized(x_min, x_max, x_mean, x_std, feature_std_ratio),
+        looks_unnormalized=looks_unnormalized(x_min, x_max, x_mean, x_std, feature_std_ratio, thresholds),
         nan_count=sum(nan.values()), inf_count=sum(inf.values()),
         non_finite_by_split={s: nan[s] + inf[s] for s in SPLITS},
         n_constant_features=len(constant), constant_features=constant[:_LIST_LIMIT].tolist(),

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 
 from advisor.findings import Finding
-from advisor.thresholds import resolve
+from advisor.thresholds import Thresholds, resolve
 from recipes.architecture.activation import DEAD_ZONE, RELU_FAMILY, SATURATING
 from recipes.compile_parts import loss_name_and_logits
 from recipes.architecture.depth import is_plain_stack
@@ -335,15 +335,15 @@ def _pairing_findings(p: ModelProfile, info) -> list[Finding]:
     return found
 
 
-def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
+def _layer_findings(p: ModelProfile, t: Thresholds) -> list[Finding]:
     """Per-layer issues: dropout, initializers, saturating stacks, BN placement."""
     found, layers = [], [LayerInfo(**d) for d in p.layers]
     computing = [layer for layer in layers if layer.computing]
     for layer in layers:
-        if layer.dropout_rate is not None and layer.dropout_rate > t["high_dropout_rate"]:
+        if layer.dropout_rate is not None and layer.dropout_rate > t.high_dropout_rate:
             found.append(_finding("high_dropout", "medium", f"layer {layer.name}: dropout rate "
-                                  f"{layer.dropout_rate:g} > {t['high_dropout_rate']:g} [UM]", layer.name,
-                                  rate=layer.dropout_rate, threshold=t["high_dropout_rate"]))
+                                  f"{layer.dropout_rate:g} > {t.high_dropout_rate:g} [UM]", layer.name,
+                                  rate=layer.dropout_rate, threshold=t.high_dropout_rate))
         if layer.bn_after:
             found.append(_finding("bn_after_activation", "low", f"layer {layer.name}: BatchNormalization "
                                   f"follows the {layer.bn_after} activation; put it before the activation (S2)",
@@ -352,9 +352,9 @@ def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
     if not p.trained_weights:  # a pretrained model's weights are not a start to judge
         found += _init_findings(hidden, t, several=len(computing) > 1)
     saturating = [layer.name for layer in hidden if layer.activation in SATURATING]
-    if len(saturating) >= t["deep_saturating_layers"] and not p.has_batchnorm:
+    if len(saturating) >= t.deep_saturating_layers and not p.has_batchnorm:
         found.append(_finding("deep_saturating_stack", "medium", f"{len(saturating)} hidden sigmoid/tanh "
-                              f"layers without BatchNormalization (threshold {t['deep_saturating_layers']:g}): "
+                              f"layers without BatchNormalization (threshold {t.deep_saturating_layers:g}): "
                               f"gradients shrink through each (S3, S4)", saturating[0], layers=saturating))
     dead = [layer for layer in hidden if layer.activation in DEAD_ZONE]
     if dead:
@@ -366,7 +366,7 @@ def _layer_findings(p: ModelProfile, t: dict) -> list[Finding]:
     return found
 
 
-def _init_findings(hidden: list[LayerInfo], t: dict, several: bool) -> list[Finding]:
+def _init_findings(hidden: list[LayerInfo], t: Thresholds, several: bool) -> list[Finding]:
     """Initialization: constant kernels, kernels far from their scale, initializers
     that do not suit the activation. Only meaningful for a fresh start."""
     found = []
@@ -376,7 +376,7 @@ def _init_findings(hidden: list[LayerInfo], t: dict, several: bool) -> list[Find
             found.append(_finding("zero_init", "high", f"layer {layer.name}: kernel is {what}, so its units "
                                   f"stay identical and cannot learn different features (S4)", layer.name,
                                   kernel_init=layer.kernel_init))
-    factor = t["init_scale_factor"]
+    factor = t.init_scale_factor
     off = [layer for layer in hidden if layer.kernel_scale and not layer.kernel_constant
            and not 1 / factor <= layer.kernel_scale <= factor]
     if off:
@@ -422,9 +422,9 @@ def model_findings(profile: ModelProfile, info, thresholds=None) -> list[Finding
                               new_head=profile.new_head, base_top=profile.base_top))
     found += _pairing_findings(profile, info) + _layer_findings(profile, t)
     ratio = profile.params_per_sample
-    if ratio is not None and ratio > t["params_per_sample"]:
+    if ratio is not None and ratio > t.params_per_sample:
         found.append(_finding("too_many_params", "medium", f"{profile.num_params:,} parameters for "
                               f"{profile.n_train:,} training samples ({ratio:.0f} per sample > "
-                              f"{t['params_per_sample']:g}): expect overfitting, slow steps (S0)",
+                              f"{t.params_per_sample:g}): expect overfitting, slow steps (S0)",
                               num_params=profile.num_params, n_train=profile.n_train, per_sample=ratio))
     return found

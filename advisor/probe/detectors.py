@@ -52,7 +52,7 @@ def _divergence(tr, t) -> list[Finding]:
     worst = max(losses, default=0.0)
     # Regression: scaled by var(y), so MSE on large-valued targets is not "diverged".
     scale = max(1.0, tr.baseline_loss or 1.0) if tr.task == "regression" else 1.0
-    limit = t["divergence_loss"] * scale
+    limit = t.divergence_loss * scale
     if not _finite(losses) or worst >= limit:
         found.append(_f("divergence", "high", f"loss reached {worst:.3g} (threshold {limit:.0e} [AT])",
                         max_loss=worst, threshold=limit))
@@ -70,16 +70,16 @@ def _overfitting(tr, t) -> list[Finding]:
     """[UM]: accuracy gap after epoch 3, or val loss rising while train loss falls."""
     loss, val_loss, acc, val_acc = _series(tr)
     gap = acc[-1] - val_acc[-1] if acc and val_acc else None
-    if gap is not None and len(loss) >= t["overfit_min_epochs"] and gap > t["overfit_accuracy_gap"]:
+    if gap is not None and len(loss) >= t.overfit_min_epochs and gap > t.overfit_accuracy_gap:
         return [_f("overfitting", "medium", f"train accuracy {acc[-1]:.1%} vs validation {val_acc[-1]:.1%} after "
-                   f"{len(loss)} epochs: gap {gap:.1%} > {t['overfit_accuracy_gap']:.0%} [UM]",
+                   f"{len(loss)} epochs: gap {gap:.1%} > {t.overfit_accuracy_gap:.0%} [UM]",
                    gap=gap, train_accuracy=acc[-1], val_accuracy=val_acc[-1])]
     rises = 0  # trailing epochs where val loss rose (by > 1%: noise is not a trend) and train loss fell
     for i in range(min(len(val_loss), len(loss)) - 1, 0, -1):
         if not (val_loss[i] > val_loss[i - 1] * 1.01 and loss[i] < loss[i - 1]):
             break
         rises += 1
-    if rises >= t["overfit_val_rise_epochs"]:
+    if rises >= t.overfit_val_rise_epochs:
         return [_f("overfitting", "medium", f"val_loss rose {rises} epochs in a row ({val_loss[-rises - 1]:.3g} "
                    f"-> {val_loss[-1]:.3g}) while train loss fell [UM]", val_rise_epochs=rises,
                    val_loss=val_loss[-1])]
@@ -90,12 +90,12 @@ def _underfitting(tr, t) -> list[Finding]:
     """Training itself is poor: [AT] best accuracy below Theta, or loss vs chance level."""
     loss, _, acc, _ = _series(tr)
     base = tr.baseline_loss
-    fraction = t["underfit_regression_fraction" if tr.task == "regression" else "underfit_loss_fraction"]
+    fraction = t.underfit_regression_fraction if tr.task == "regression" else t.underfit_loss_fraction
     poor_loss = base is not None and base > 0 and loss[-1] > fraction * base
-    poor_acc = bool(acc) and max(acc) < t["underfit_train_accuracy"]
+    poor_acc = bool(acc) and max(acc) < t.underfit_train_accuracy
     if not (poor_loss or poor_acc):
         return []
-    what = (f"best train accuracy {max(acc):.1%} < {t['underfit_train_accuracy']:.0%} [AT]" if poor_acc else
+    what = (f"best train accuracy {max(acc):.1%} < {t.underfit_train_accuracy:.0%} [AT]" if poor_acc else
             f"final train loss {loss[-1]:.3g} is still {loss[-1] / base:.0%} of the chance-level loss "
             f"{base:.3g} (threshold {fraction:.0%})")
     return [_f("underfitting", "medium", f"after {len(loss)} epochs {what}", final_loss=loss[-1],
@@ -111,11 +111,11 @@ def _slow_convergence(tr, t) -> list[Finding]:
     train_acc = ([tr.initial_accuracy] if tr.initial_accuracy is not None else []) + acc
     gains = [b - a for series in (train_acc, val_acc) for a, b in zip(series, series[1:])]
     best_drop, best_gain = max(drops, default=0.0), max(gains, default=0.0)
-    if not drops or best_drop >= t["slow_min_loss_decrease"] or (acc and best_gain >= t["slow_max_accuracy_gain"]):
+    if not drops or best_drop >= t.slow_min_loss_decrease or (acc and best_gain >= t.slow_max_accuracy_gain):
         return []
-    why = f"largest epoch-to-epoch loss decrease {best_drop:.1%} < {t['slow_min_loss_decrease']:.0%} [TDC]"
+    why = f"largest epoch-to-epoch loss decrease {best_drop:.1%} < {t.slow_min_loss_decrease:.0%} [TDC]"
     if acc:
-        why += f", largest accuracy gain {best_gain:.3f} < {t['slow_max_accuracy_gain']} [AT]"
+        why += f", largest accuracy gain {best_gain:.3f} < {t.slow_max_accuracy_gain} [AT]"
     return [_f("slow_convergence", "medium", why, best_loss_decrease=best_drop,
                best_accuracy_gain=best_gain if acc else None)]
 
@@ -125,16 +125,16 @@ def _oscillation(tr, t) -> list[Finding]:
     inside the epoch, so any accuracy drop >= 0.03 (train or val), train-loss rise
     > 10% or val-loss jump > 50% between epochs counts as one reversal."""
     loss, val_loss, acc, val_acc = _series(tr)
-    swing, rise, spike = t["oscillation_accuracy_swing"], t["oscillation_loss_rise"], t["oscillation_val_spike"]
+    swing, rise, spike = t.oscillation_accuracy_swing, t.oscillation_loss_rise, t.oscillation_val_spike
     events = sum(b < a - swing for series in (acc, val_acc) for a, b in zip(series, series[1:]))
     events += sum(b > a * (1 + rise) for a, b in zip(loss, loss[1:]))
     events += sum(b > a * (1 + spike) for a, b in zip(val_loss, val_loss[1:]))
     steps = len(loss) - 1
-    if steps < 2 or events < max(1, math.ceil(t["oscillation_epoch_share"] * steps)):
+    if steps < 2 or events < max(1, math.ceil(t.oscillation_epoch_share * steps)):
         return []
     return [_f("oscillating_loss", "medium", f"{events} reversal(s) in {steps} epoch steps: accuracy dropping "
                f">= {swing:g}, train loss rising > {rise:.0%} or val loss jumping > {spike:.0%} (threshold "
-               f"{t['oscillation_epoch_share']:.0%} of epochs [AT])", events=events, train_loss=loss,
+               f"{t.oscillation_epoch_share:.0%} of epochs [AT])", events=events, train_loss=loss,
                val_loss=val_loss, train_accuracy=acc, val_accuracy=val_acc)]
 
 
@@ -148,22 +148,22 @@ def _gradients(tr, t) -> list[Finding]:
     first, last = order[0], order[-1]
     pairs = [(g[first] / g[last], g[first]) for g in snapshots if g.get(last, 0) > 0]
     ratios = [r for r, _ in pairs]
-    vanish = [r for r, norm in pairs if r <= t["vanish_grad_ratio"] and norm <= t["vanish_first_grad"]]
+    vanish = [r for r, norm in pairs if r <= t.vanish_grad_ratio and norm <= t.vanish_first_grad]
     # Most snapshots must agree: one odd probe batch is not a diagnosis.
     if ratios and len(vanish) * 2 > len(ratios):
         found.append(_f("vanishing_gradient", "high", f"layer {first}: gradient norm "
                         f"{snapshots[-1][first]:.2e} is {np.median(ratios):.1e}x that of {last} "
-                        f"(thresholds ratio <= {t['vanish_grad_ratio']:g} and norm <= {t['vanish_first_grad']:g} "
+                        f"(thresholds ratio <= {t.vanish_grad_ratio:g} and norm <= {t.vanish_first_grad:g} "
                         f"[AT]) in {len(vanish)}/{len(ratios)} measurements", first,
                         ratio=float(np.median(ratios)), first_norm=snapshots[-1][first]))
     biggest = max((v, name) for g in snapshots for name, v in g.items())
-    explode_ratio = [r for r in ratios if r >= t["explode_grad_ratio"]]
-    if biggest[0] > t["explode_grad_norm"]:
+    explode_ratio = [r for r in ratios if r >= t.explode_grad_ratio]
+    if biggest[0] > t.explode_grad_norm:
         found.append(_f("exploding_gradient", "high", f"layer {biggest[1]}: gradient norm {biggest[0]:.2e} "
-                        f"> {t['explode_grad_norm']:.0e} [TDC]", biggest[1], max_norm=biggest[0]))
+                        f"> {t.explode_grad_norm:.0e} [TDC]", biggest[1], max_norm=biggest[0]))
     elif ratios and len(explode_ratio) * 2 > len(ratios):
         found.append(_f("exploding_gradient", "high", f"layer {first}: gradient norm {np.median(ratios):.1f}x "
-                        f"that of {last} (threshold {t['explode_grad_ratio']:g} [AT])", first,
+                        f"that of {last} (threshold {t.explode_grad_ratio:g} [AT])", first,
                         ratio=float(np.median(ratios))))
     return found
 
@@ -175,14 +175,14 @@ def _activations(tr, t) -> list[Finding]:
         return found
     for layer, s in tr.activation_stats[-1].items():
         dead = s.get("dead_unit_share")
-        if dead is not None and dead >= t["dying_relu_share"]:
+        if dead is not None and dead >= t.dying_relu_share:
             found.append(_f("dying_relu", "high", f"layer {layer}: {dead:.0%} of {s['activation']} units output "
-                            f"<= 0 on every probe sample (threshold {t['dying_relu_share']:.0%} [DD])", layer,
+                            f"<= 0 on every probe sample (threshold {t.dying_relu_share:.0%} [DD])", layer,
                             dead_unit_share=dead, zero_share=s.get("zero_share")))
         sat = s.get("saturated_share")
-        if sat is not None and sat > t["saturation_share"]:
+        if sat is not None and sat > t.saturation_share:
             found.append(_f("saturated_activations", "medium", f"layer {layer}: {sat:.0%} of {s['activation']} "
-                            f"inputs beyond +-5 on the probe batch (threshold {t['saturation_share']:.0%} [DD])",
+                            f"inputs beyond +-5 on the probe batch (threshold {t.saturation_share:.0%} [DD])",
                             layer, saturated_share=sat))
     return found
 
@@ -192,7 +192,7 @@ def _weights(tr, t) -> list[Finding]:
     found = []
     for layer in tr.layer_order:
         change = tr.weight_change.get(layer)
-        if change is not None and change <= t["unchanged_relative_change"] and tr.trainable.get(layer, True):
+        if change is not None and change <= t.unchanged_relative_change and tr.trainable.get(layer, True):
             found.append(_f("unchanged_weights", "high", f"layer {layer}: kernel unchanged over {tr.epochs} "
                             f"epochs (relative change {change:.1e}) [DD]", layer, relative_change=change))
             continue
@@ -200,7 +200,7 @@ def _weights(tr, t) -> list[Finding]:
         if not ratios:
             continue
         ratio = float(np.median(ratios))  # median: Adam's first step is larger by design
-        low, high = t["update_ratio_low"], t["update_ratio_high"]
+        low, high = t.update_ratio_low, t.update_ratio_high
         if not low <= ratio <= high:
             direction = "raise" if ratio < low else "lower"
             found.append(_f("update_ratio_out_of_range", "low", f"layer {layer}: per-step update ratio "
@@ -213,22 +213,22 @@ def _sanity(tr, t) -> list[Finding]:
     """Loss at initialization vs ln(C), and the tiny-subset overfit check."""
     found = []
     exp, init = tr.expected_initial_loss, tr.initial_loss
-    if exp and init is not None and math.isfinite(init) and init > exp + t["initial_loss_excess"]:
+    if exp and init is not None and math.isfinite(init) and init > exp + t.initial_loss_excess:
         found.append(_f("wrong_initial_loss", "medium", f"loss at initialization {init:.3g} is {init - exp:.3g} "
-                        f"above the chance level ln(C) = {exp:.3g} (threshold +{t['initial_loss_excess']:g}): "
+                        f"above the chance level ln(C) = {exp:.3g} (threshold +{t.initial_loss_excess:g}): "
                         f"outputs are confidently wrong before training", initial_loss=init, expected=exp))
     s = tr.subset
     if s:
         acc, frac = s.get("final_accuracy"), s.get("loss_fraction")
-        failed = (acc < t["subset_min_accuracy"]) if acc is not None else (
-            frac is None or not math.isfinite(frac) or frac > t["subset_max_loss_fraction"])
+        failed = (acc < t.subset_min_accuracy) if acc is not None else (
+            frac is None or not math.isfinite(frac) or frac > t.subset_max_loss_fraction)
         if failed:
             if acc is not None:
-                what = f"reached only {acc:.0%} accuracy (threshold {t['subset_min_accuracy']:.0%})"
+                what = f"reached only {acc:.0%} accuracy (threshold {t.subset_min_accuracy:.0%})"
             elif frac is None or not math.isfinite(frac):
                 what = "ended with a NaN/inf loss"
             else:
-                what = f"kept {frac:.0%} of its loss (threshold {t['subset_max_loss_fraction']:.0%})"
+                what = f"kept {frac:.0%} of its loss (threshold {t.subset_max_loss_fraction:.0%})"
             found.append(_f("cannot_overfit_subset", "high", f"trained {s['steps']} steps on {s['n']} samples, "
                             f"the model {what}: check capacity, labels and the input pipeline (S3, S4)",
                             **{k: v for k, v in s.items()}))

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from advisor.rules import helpers as H
-from advisor.rules import thresholds as T
+from advisor.rules import priorities as P
+from advisor.rules.repair_defaults import DEFAULTS as R
 from advisor.rules.catalog import ADAM_FAMILY
 from advisor.rules.registry import Recommendation, advise, rule
 
 
-@rule(priority=T.STABILITY + 5)
+@rule(priority=P.STABILITY + 5)
 def divergence(facts):
     """The loss went NaN/inf or past 1e5 [AT]: the step is too large. Lower the
     learning rate tenfold [AT], clip gradients [AT], warm up before the full
@@ -15,14 +16,14 @@ def divergence(facts):
     f = facts.get("divergence")
     if f is None:
         return []
-    recipe, config, move = H.lr_move(facts, T.LR_DOWN_FACTOR)
+    recipe, config, move = H.lr_move(facts, R.lr_down_factor)
     return [Recommendation(recipe, config, f"{f.evidence}; {move}"),
-            Recommendation("gradient_clip", {"clipvalue": T.CLIP_VALUE}, f.evidence),
-            Recommendation("warmup_cosine", {"warmup": T.DIVERGENCE_WARMUP_FRACTION}, f.evidence),
+            Recommendation("gradient_clip", {"clipvalue": R.clip_value}, f.evidence),
+            Recommendation("warmup_cosine", {"warmup": R.divergence_warmup_fraction}, f.evidence),
             advise("check the inputs for NaN/inf values before training [UM]", f.evidence)]
 
 
-@rule(priority=T.STABILITY - 5)
+@rule(priority=P.STABILITY - 5)
 def wrong_initial_loss(facts):
     """The loss before training is far from ln(C), the loss of a uniform guess:
     the output layer, the loss pairing or the initialization is off. Re-derive
@@ -41,14 +42,14 @@ def _grow(facts, why: str, deeper: bool) -> list[Recommendation]:
     samples - size is not what holds it back."""
     if facts.has("too_many_params"):
         return []
-    out = [Recommendation("width", {"factor": T.WIDTH_FACTOR}, f"{why}; hidden layers x{T.WIDTH_FACTOR:g} wider")]
+    out = [Recommendation("width", {"factor": R.width_factor}, f"{why}; hidden layers x{R.width_factor:g} wider")]
     if deeper and facts.plain_stack:
-        out.append(Recommendation("depth", {"extra": T.DEPTH_EXTRA},
-                                  f"{why}; {T.DEPTH_EXTRA} more hidden block in the plain stack"))
+        out.append(Recommendation("depth", {"extra": R.depth_extra},
+                                  f"{why}; {R.depth_extra} more hidden block in the plain stack"))
     return out
 
 
-@rule(priority=T.STABILITY - 5)
+@rule(priority=P.STABILITY - 5)
 def cannot_overfit_subset(facts):
     """A model that cannot memorize a few dozen samples has a bug or far too
     little capacity (S3, S4: "overfit a tiny subset first"). Regularization is
@@ -62,7 +63,7 @@ def cannot_overfit_subset(facts):
             *(grow or [advise("try a bigger/deeper model", f.evidence)])]
 
 
-@rule(priority=T.CURVES + 5)
+@rule(priority=P.CURVES + 5)
 def oscillating_loss(facts):
     """Accuracy or loss swings from epoch to epoch [AT]: the step overshoots.
     Divide the learning rate by 10, reduce it further on plateaus
@@ -71,16 +72,16 @@ def oscillating_loss(facts):
     f = facts.get("oscillating_loss")
     if f is None:
         return []
-    recipe, config, move = H.lr_move(facts, T.LR_DOWN_FACTOR)
-    size = H.batch_size(facts) * T.BATCH_GROWTH
+    recipe, config, move = H.lr_move(facts, R.lr_down_factor)
+    size = H.batch_size(facts) * R.batch_growth
     return [Recommendation(recipe, config, f"{f.evidence}; {move}"),
-            Recommendation("reduce_on_plateau", {"factor": T.PLATEAU_FACTOR, "patience": T.PLATEAU_PATIENCE},
+            Recommendation("reduce_on_plateau", {"factor": R.plateau_factor, "patience": R.plateau_patience},
                            f.evidence),
             Recommendation("batch_size", {"size": size},
                            f"{f.evidence}; batch {H.batch_size(facts)} -> {size}")]
 
 
-@rule(priority=T.CURVES)
+@rule(priority=P.CURVES)
 def overfitting(facts):
     """Training fits, validation does not [UM]: regularize. Dropout on the dense
     layers [S0], a weight penalty (L2 for shallow nets [S2]; decoupled weight
@@ -93,25 +94,25 @@ def overfitting(facts):
     why = f.evidence
     out = []
     current = facts.max_dropout_rate or 0.0
-    if current < T.MAX_DROPOUT_RATE:
-        rate = T.DROPOUT_RATE if current < T.DROPOUT_RATE else T.MAX_DROPOUT_RATE
+    if current < R.max_dropout_rate:
+        rate = R.dropout_rate if current < R.dropout_rate else R.max_dropout_rate
         out.append(Recommendation("dropout", {"rate": rate}, f"{why}; dropout {current:g} -> {rate:g}"))
-    if facts.optimizer in ADAM_FAMILY and (facts.depth or 0) > T.SHALLOW_DEPTH:
-        lr = facts.learning_rate or T.DEFAULT_LEARNING_RATE
-        out.append(Recommendation("adamw", {"learning_rate": lr, "weight_decay": T.ADAMW_WEIGHT_DECAY},
+    if facts.optimizer in ADAM_FAMILY and (facts.depth or 0) > R.shallow_depth:
+        lr = facts.learning_rate or R.default_learning_rate
+        out.append(Recommendation("adamw", {"learning_rate": lr, "weight_decay": R.adamw_weight_decay},
                                   f"{why}; {facts.depth} weight layers trained with {facts.optimizer}"))
     else:
-        out.append(Recommendation("l2", {"strength": T.L2_STRENGTH}, why))
+        out.append(Recommendation("l2", {"strength": R.l2_strength}, why))
     if H.augmentation(facts):
         out.append(Recommendation(*H.augmentation(facts), why))
     if H.is_classification(facts):
-        out.append(Recommendation("label_smoothing", {"amount": T.LABEL_SMOOTHING}, why))
+        out.append(Recommendation("label_smoothing", {"amount": R.label_smoothing}, why))
     out.append(Recommendation(*H.early_stop(), why))
     out.append(advise("collect more training data", why))
     return out
 
 
-@rule(priority=T.CURVES)
+@rule(priority=P.CURVES)
 def underfitting(facts):
     """The training metric itself is poor (S0): the model does not fit. Raise
     the learning rate, add batch normalization, make the hidden layers wider
@@ -120,7 +121,7 @@ def underfitting(facts):
     f = facts.get("underfitting")
     if f is None:
         return []
-    recipe, config, move = H.lr_move(facts, T.UNDERFIT_LR_FACTOR)
+    recipe, config, move = H.lr_move(facts, R.underfit_lr_factor)
     out = [Recommendation(recipe, config, f"{f.evidence}; {move}")]
     if not facts.has_batchnorm:
         out.append(Recommendation("batch_norm", {}, f"{f.evidence}; the model has no BatchNormalization"))
@@ -134,7 +135,7 @@ def underfitting(facts):
     return out
 
 
-@rule(priority=T.CURVES - 5)
+@rule(priority=P.CURVES - 5)
 def slow_convergence(facts):
     """Progress per epoch is tiny: accuracy gain < 0.01 [AT] or loss falling
     < 5% [TDC]. Switch to Adam [AT, S4]; a net already on Adam gets the
@@ -145,7 +146,7 @@ def slow_convergence(facts):
     if f is None:
         return []
     if facts.optimizer in ADAM_FAMILY:
-        recipe, config, move = H.lr_move(facts, T.LR_UP_FACTOR)
+        recipe, config, move = H.lr_move(facts, R.lr_up_factor)
         out = [Recommendation(recipe, config, f"{f.evidence}; {move}"),
                Recommendation("one_cycle", {}, f"{f.evidence}; already on {facts.optimizer}: one cycle up "
                                                "to the raised rate")]
@@ -157,7 +158,7 @@ def slow_convergence(facts):
     return out
 
 
-@rule(priority=T.CURVES)
+@rule(priority=P.CURVES)
 def good_fit(facts):
     """Training and validation both look good: keep the plan, change nothing
     without evidence [PB]."""

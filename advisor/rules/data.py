@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from advisor.rules import helpers as H
-from advisor.rules import thresholds as T
+from advisor.rules import priorities as P
+from advisor.rules.repair_defaults import DEFAULTS as R
 from advisor.rules.registry import Recommendation, advise, rule
 
 # What to do about each data-hygiene finding; no recipe can fix the data itself.
@@ -18,7 +19,7 @@ HYGIENE_ADVICE = {
 }
 
 
-@rule(priority=T.DATA_INTEGRITY)
+@rule(priority=P.DATA_INTEGRITY)
 def data_hygiene(facts):
     """Broken data makes every later number meaningless: NaN/inf inputs, a
     single class, samples leaking across splits, a class missing from a
@@ -27,7 +28,7 @@ def data_hygiene(facts):
     return [advise(text, facts.get(name).evidence) for name, text in HYGIENE_ADVICE.items() if facts.has(name)]
 
 
-@rule(priority=T.DATA)
+@rule(priority=P.DATA)
 def label_noise(facts):
     """Identical inputs with different labels are label noise (S3: check label
     correctness; [TDC] corrupted labels): inspect those samples, and smooth the
@@ -35,11 +36,11 @@ def label_noise(facts):
     f = facts.get("duplicates_in_train")
     if f is None or not f.values.get("conflicting") or not H.is_classification(facts):
         return []
-    return [Recommendation("label_smoothing", {"amount": T.LABEL_SMOOTHING}, f.evidence),
+    return [Recommendation("label_smoothing", {"amount": R.label_smoothing}, f.evidence),
             advise(f"inspect the {f.values['conflicting']} inputs that carry different labels", f.evidence)]
 
 
-@rule(priority=T.DATA + 5)
+@rule(priority=P.DATA + 5)
 def unnormalized_input(facts):
     """Inputs outside [-1, 1] [UM, DD] that are not standardized slow or stall
     training; a Normalization layer adapted on the training split gives mean 0,
@@ -50,7 +51,7 @@ def unnormalized_input(facts):
     return [Recommendation("normalize", {}, H.evidence(facts, "unnormalized_input", span))]
 
 
-@rule(priority=T.DATA)
+@rule(priority=P.DATA)
 def class_imbalance(facts):
     """Skewed labels let a model win by predicting the majority. Re-weight the
     classes (S0), or oversample the minority when the skew is beyond 10:1 (S1,
@@ -63,15 +64,15 @@ def class_imbalance(facts):
         return []
     ratio = facts.imbalance_ratio or f.values.get("imbalance_ratio") or 1.0
     why = f.evidence or f"largest/smallest class = {ratio:.1f}"
-    severe = ratio >= T.OVERSAMPLE_MIN_RATIO and not facts.streamed  # (search.space.STREAM_UNSUITED)
+    severe = ratio >= R.oversample_min_ratio and not facts.streamed  # (search.space.STREAM_UNSUITED)
     out = [Recommendation("oversample" if severe else "class_weights", {}, f"{why}; ratio {ratio:.1f}"),
            Recommendation("metrics", {"set": "imbalanced"}, why)]
-    if ratio >= T.FOCAL_MIN_RATIO:
-        out.append(Recommendation("focal_loss", {"gamma": T.FOCAL_GAMMA}, f"{why}; ratio {ratio:.1f}"))
+    if ratio >= R.focal_min_ratio:
+        out.append(Recommendation("focal_loss", {"gamma": R.focal_gamma}, f"{why}; ratio {ratio:.1f}"))
     return out
 
 
-@rule(priority=T.DATA)
+@rule(priority=P.DATA)
 def small_data(facts):
     """Few samples overfit quickly: augment (S0-S4), keep the model small
     (S2), validate with K-fold (S2), prefer transfer learning from a
@@ -85,33 +86,33 @@ def small_data(facts):
     if not facts.has("pretrained_weights"):
         out.append(advise("keep the model small (fewer layers, S2)", why))
     if small is not None:
-        out.append(advise(f"validate with {T.KFOLD_SPLITS}-fold cross-validation and average the fold "
+        out.append(advise(f"validate with {R.kfold_splits}-fold cross-validation and average the fold "
                           "models (S2): one small validation split is a noisy judge", why))
     if facts.modality == "image" and not facts.has("pretrained_weights"):
         out.append(advise("use transfer learning from a pretrained model", why))
-    if few is not None or (facts.n_train is not None and facts.n_train < T.TINY_TRAIN_SAMPLES):
+    if few is not None or (facts.n_train is not None and facts.n_train < R.tiny_train_samples):
         out.append(advise("collect more training data", why))
     return out
 
 
-@rule(priority=T.DATA)
+@rule(priority=P.DATA)
 def large_data(facts):
     """Plenty of data: go deep directly (S2) and use batches as large as memory
     allows [PB] (re-tune the learning rate with it, S3)."""
     f = facts.get("large_data")
     if f is None:
         return []
-    size = max(T.LARGE_DATA_BATCH_SIZE, H.batch_size(facts))
+    size = max(R.large_data_batch_size, H.batch_size(facts))
     return [Recommendation("batch_size", {"size": size}, f"{f.evidence}; batch {H.batch_size(facts)} -> {size}"),
             advise("a bigger/deeper model can use this much data", f.evidence)]
 
 
-@rule(priority=T.MODEL_SHAPE)
+@rule(priority=P.MODEL_SHAPE)
 def sparse_features(facts):
     """Mostly-zero tabular inputs: adaptive per-feature rates suit sparse
     features (S4), so train with Adagrad."""
-    if facts.modality != "tabular" or facts.zero_share is None or facts.zero_share < T.SPARSE_ZERO_SHARE:
+    if facts.modality != "tabular" or facts.zero_share is None or facts.zero_share < R.sparse_zero_share:
         return []
-    return [Recommendation("adagrad", {"learning_rate": T.ADAGRAD_LEARNING_RATE},
+    return [Recommendation("adagrad", {"learning_rate": R.adagrad_learning_rate},
                            f"{facts.zero_share:.0%} of the inputs are exactly zero "
-                           f"(>= {T.SPARSE_ZERO_SHARE:.0%})")]
+                           f"(>= {R.sparse_zero_share:.0%})")]

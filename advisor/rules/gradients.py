@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from advisor.rules import helpers as H
-from advisor.rules import thresholds as T
+from advisor.rules import priorities as P
+from advisor.rules.repair_defaults import DEFAULTS as R
 from advisor.rules.registry import Recommendation, advise, rule
 
 # Gradient/activation findings whose histograms are worth looking at (S4). Not
@@ -17,7 +18,7 @@ def _batch_norm(facts, why: str) -> list[Recommendation]:
     return [] if facts.has_batchnorm else [Recommendation("batch_norm", {}, why)]
 
 
-@rule(priority=T.GRADIENTS)
+@rule(priority=P.GRADIENTS)
 def vanishing_gradient(facts):
     """The first layers get almost no gradient (first/last norm ratio <= 1e-3
     [AT]): saturating activations squash it layer by layer. Swap sigmoid/tanh
@@ -33,7 +34,7 @@ def vanishing_gradient(facts):
     return out
 
 
-@rule(priority=T.STABILITY)
+@rule(priority=P.STABILITY)
 def exploding_gradient(facts):
     """Gradients grow layer by layer (first/last norm ratio >= 70 [AT], or a
     norm > 1e6 [TDC]). Clip them (clipvalue 10 [AT]), lower the learning rate
@@ -42,14 +43,14 @@ def exploding_gradient(facts):
     f = facts.get("exploding_gradient")
     if f is None:
         return []
-    recipe, config, move = H.lr_move(facts, T.LR_DOWN_FACTOR)
-    return [Recommendation("gradient_clip", {"clipvalue": T.CLIP_VALUE}, f.evidence),
+    recipe, config, move = H.lr_move(facts, R.lr_down_factor)
+    return [Recommendation("gradient_clip", {"clipvalue": R.clip_value}, f.evidence),
             Recommendation(recipe, config, f"{f.evidence}; {move}"),
             Recommendation("initializer", {"kind": "auto"}, f.evidence),
             *_batch_norm(facts, f.evidence)]
 
 
-@rule(priority=T.GRADIENTS - 5)
+@rule(priority=P.GRADIENTS - 5)
 def dying_relu(facts):
     """Most ReLU units output zero (>= 70% [DD]) and stop learning. LeakyReLU
     keeps a gradient below zero (S3, S4); He initialization suits it; batch
@@ -64,7 +65,7 @@ def dying_relu(facts):
             advise("if units keep dying, lower the learning rate (S3)", why)]
 
 
-@rule(priority=T.GRADIENTS - 5)
+@rule(priority=P.GRADIENTS - 5)
 def saturated_activations(facts):
     """Most sigmoid/tanh inputs sit beyond ±5 (> 50% [DD]) where the gradient
     is ~0. Use ReLU with He initialization and batch normalization."""
@@ -76,7 +77,7 @@ def saturated_activations(facts):
             *_batch_norm(facts, why)]
 
 
-@rule(priority=T.GRADIENTS - 5)
+@rule(priority=P.GRADIENTS - 5)
 def update_ratio_out_of_range(facts):
     """The per-step weight change relative to the weights leaves [1e-4, 1e-1]
     [TDC]: below, learning crawls; above, it overshoots. Move the learning rate
@@ -89,11 +90,11 @@ def update_ratio_out_of_range(facts):
     directions = {_direction(f.values) for f in found}
     if len(directions) != 1 or None in directions:  # layers disagree: no single LR move fixes both
         return [advise("adjust per-layer learning: weight updates leave the healthy range", why)]
-    recipe, config, move = H.lr_move(facts, T.LR_UP_FACTOR if directions == {"low"} else T.LR_DOWN_FACTOR)
+    recipe, config, move = H.lr_move(facts, R.lr_up_factor if directions == {"low"} else R.lr_down_factor)
     return [Recommendation(recipe, config, f"{why}; {move}")]
 
 
-@rule(priority=T.GRADIENTS - 10)
+@rule(priority=P.GRADIENTS - 10)
 def unchanged_weights(facts):
     """A layer's weights did not move during the probe [DD]: it is frozen, its
     units are dead, or the learning rate is ~0. Nothing to add; check those."""
@@ -106,7 +107,7 @@ def unchanged_weights(facts):
                    H.all_evidence(facts, "unchanged_weights"))]
 
 
-@rule(priority=T.HARDWARE)
+@rule(priority=P.HARDWARE)
 def inspect_internals(facts):
     """Gradient or activation trouble is easier to see than to read: log
     gradient/activation histograms and the learning rate to TensorBoard (S4)."""

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from advisor.rules import helpers as H
-from advisor.rules import thresholds as T
+from advisor.rules import priorities as P
 from advisor.rules.registry import Recommendation, advise, rule
 
 
-@rule(priority=T.HARDWARE)
+@rule(priority=P.HARDWARE)
 def mixed_precision(facts):
     """bfloat16 (CPU with AMX/AVX512-BF16) or float16 (GPU with compute
     capability >= 7.0) can speed training up (S1), but only measurement says
@@ -25,7 +25,7 @@ def mixed_precision(facts):
     return []
 
 
-@rule(priority=T.HARDWARE + 5)
+@rule(priority=P.HARDWARE + 5)
 def multi_worker(facts):
     """Several hosts named in TF_CONFIG (S0): train with
     MultiWorkerMirroredStrategy."""
@@ -36,7 +36,7 @@ def multi_worker(facts):
                                                           f"TF_CONFIG names {facts.workers} workers"))]
 
 
-@rule(priority=T.HARDWARE)
+@rule(priority=P.HARDWARE)
 def multiple_gpus(facts):
     """Several GPUs on one host: MirroredStrategy, with the batch scaled by the
     number of replicas so each GPU keeps its batch (S1; memory is replicated,

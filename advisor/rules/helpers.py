@@ -5,7 +5,7 @@ Facts, so the repair sequences and the rules agree on what a move means.
 """
 from __future__ import annotations
 
-from advisor.rules import thresholds as T
+from advisor.rules.repair_defaults import DEFAULTS as R
 from advisor.rules.catalog import ADAM_FAMILY
 
 _OPTIMIZERS_WITH_LR = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
@@ -33,7 +33,7 @@ def lr_move(facts, factor: float) -> tuple[str, dict, str]:
         new = float(f"{facts.learning_rate * factor:.3g}")
         config = {"learning_rate": new}
         if facts.optimizer == "sgd":
-            config.update(momentum=T.SGD_MOMENTUM, nesterov=False)
+            config.update(momentum=R.sgd_momentum, nesterov=False)
         return facts.optimizer, config, f"learning rate {facts.learning_rate:g} -> {new:g}"
     return "learning_rate", {"factor": factor}, f"learning rate x{factor:g}"
 
@@ -41,10 +41,10 @@ def lr_move(facts, factor: float) -> tuple[str, dict, str]:
 def other_optimizer(facts) -> tuple[str, dict, str]:
     """[AT]'s "other optimizer": Adam [S4] unless already Adam, then RMSprop at the same rate."""
     if facts.optimizer in ADAM_FAMILY:
-        lr = facts.learning_rate or T.DEFAULT_LEARNING_RATE
+        lr = facts.learning_rate or R.default_learning_rate
         return "rmsprop", {"learning_rate": lr}, f"{facts.optimizer} -> rmsprop at {lr:g}"
-    return "adam", {"learning_rate": T.DEFAULT_LEARNING_RATE}, \
-        f"{facts.optimizer or 'no optimizer'} -> adam at {T.DEFAULT_LEARNING_RATE:g}"
+    return "adam", {"learning_rate": R.default_learning_rate}, \
+        f"{facts.optimizer or 'no optimizer'} -> adam at {R.default_learning_rate:g}"
 
 
 # The activation families are defined once, in recipes/architecture/activation.py; imported where used so
@@ -82,17 +82,17 @@ def augmentation(facts) -> tuple[str, dict] | None:
     if facts.modality == "image":
         return "image_augment", {}
     if facts.modality == "tabular":
-        return "tabular_noise", {"stddev": T.NOISE_STD}
+        return "tabular_noise", {"stddev": R.noise_std}
     return None  # sequences: no generic augmentation is safe
 
 
 def early_stop() -> tuple[str, dict]:
     """Early stopping that keeps the best weights (S0, S1); one config, so rules asking for it merge."""
-    return "early_stop", {"patience": T.EARLY_STOP_PATIENCE, "restore_best_weights": True}
+    return "early_stop", {"patience": R.early_stop_patience, "restore_best_weights": True}
 
 
 def batch_size(facts) -> int:
-    return facts.batch_size or T.DEFAULT_BATCH_SIZE
+    return facts.batch_size or R.default_batch_size
 
 
 def is_classification(facts) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from advisor.errors import AdvisorError
 from advisor.rules import helpers as H
-from advisor.rules import thresholds as T
+from advisor.rules.repair_defaults import DEFAULTS as R
 from advisor.rules.catalog import FINDINGS
 
 CATALOG_FINDINGS = {name for names in FINDINGS.values() for name in names}
@@ -32,22 +32,22 @@ def _tanh(swap):
 
 
 def _sequences(facts) -> dict[str, list[Step]]:
-    lr_down = [H.lr_move(facts, T.LR_DOWN_FACTOR)[:2]]
-    lr_up = [H.lr_move(facts, T.LR_UP_FACTOR)[:2]]
-    clip = [("gradient_clip", {"clipvalue": T.CLIP_VALUE})]
-    lr = facts.learning_rate or T.DEFAULT_LEARNING_RATE
+    lr_down = [H.lr_move(facts, R.lr_down_factor)[:2]]
+    lr_up = [H.lr_move(facts, R.lr_up_factor)[:2]]
+    clip = [("gradient_clip", {"clipvalue": R.clip_value})]
+    lr = facts.learning_rate or R.default_learning_rate
     augment = [H.augmentation(facts)] if H.augmentation(facts) else []
     swap_unbounded = H.unbounded_fix(facts)
     unbounded = [swap_unbounded] if swap_unbounded else []
     # A bigger model cannot help one that already has far more parameters than samples.
-    wider = [] if facts.has("too_many_params") else [[("width", {"factor": T.WIDTH_FACTOR})]]
+    wider = [] if facts.has("too_many_params") else [[("width", {"factor": R.width_factor})]]
     oscillating = [
         [("adam", {"learning_rate": lr})] if facts.optimizer != "adam" else None,
         lr_down,
-        [("reduce_on_plateau", {"factor": T.PLATEAU_FACTOR, "patience": T.PLATEAU_PATIENCE})],
-        [("batch_size", {"size": H.batch_size(facts) * T.BATCH_GROWTH})],
-        [("sgd", {"learning_rate": lr, "momentum": T.SGD_MOMENTUM, "nesterov": False})],
-        [("tabular_noise", {"stddev": T.NOISE_STD})],
+        [("reduce_on_plateau", {"factor": R.plateau_factor, "patience": R.plateau_patience})],
+        [("batch_size", {"size": H.batch_size(facts) * R.batch_growth})],
+        [("sgd", {"learning_rate": lr, "momentum": R.sgd_momentum, "nesterov": False})],
+        [("tabular_noise", {"stddev": R.noise_std})],
     ]
     return {
         "vanishing_gradient": [_selu("all"), _relu("all"), [("batch_norm", {})]],
@@ -59,15 +59,15 @@ def _sequences(facts) -> dict[str, list[Step]]:
         "oscillating_loss": [step for step in oscillating if step],
         "slow_convergence": [[H.other_optimizer(facts)[:2]], lr_up, [("one_cycle", {})]],
         "saturated_activations": [_relu("saturating"), [("batch_norm", {})]],
-        "divergence": [*unbounded, lr_down + clip, [("warmup_cosine", {"warmup": T.DIVERGENCE_WARMUP_FRACTION})],
+        "divergence": [*unbounded, lr_down + clip, [("warmup_cosine", {"warmup": R.divergence_warmup_fraction})],
                        [("batch_norm", {})]],
         # docs/references.md#knowledge-1 lists a bigger model first; deeper plain stacks are the search's to try.
-        "underfitting": [*wider, [H.lr_move(facts, T.UNDERFIT_LR_FACTOR)[:2]], [("batch_norm", {})],
+        "underfitting": [*wider, [H.lr_move(facts, R.underfit_lr_factor)[:2]], [("batch_norm", {})],
                          [("one_cycle", {})]],
-        "overfitting": [[("dropout", {"rate": T.DROPOUT_RATE})], [("l2", {"strength": T.L2_STRENGTH})],
+        "overfitting": [[("dropout", {"rate": R.dropout_rate})], [("l2", {"strength": R.l2_strength})],
                         *([augment] if augment else []),
-                        [("label_smoothing", {"amount": T.LABEL_SMOOTHING})] if H.is_classification(facts)
-                        else [("l1", {"strength": T.L1_STRENGTH})]],
+                        [("label_smoothing", {"amount": R.label_smoothing})] if H.is_classification(facts)
+                        else [("l1", {"strength": R.l1_strength})]],
     }
 
 

@@ -44,7 +44,7 @@ def test_balanced_data_has_no_imbalance_and_thresholds_override(imbalanced):
     assert not {"class_imbalance", "few_samples_per_class"} & _names(relaxed)
     with pytest.raises(AdvisorError, match="unknown threshold 'imbalance'"):
         data_findings(imbalanced, {"imbalance": 3})
-    assert DEFAULTS["label_balance_min"] == 0.5
+    assert DEFAULTS.label_balance_min == 0.5
 
 
 def test_leaking_split_is_flagged(tmp_path):
