@@ -43,7 +43,14 @@ class Metrics(Recipe):
         set: "imbalanced" or "default".
 
     Example:
-        >>> model = Plan([Metrics(set="imbalanced")]).build(my_model)   # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import Metrics, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"); y = np.arange(32) % 3
+        >>> model = Plan([Metrics(set="imbalanced")]).build(my_model)
+        >>> sorted(model.evaluate(x, y, verbose=0, return_dict=True))   # 3 classes: accuracy, macro F1, AUC
+        ['accuracy', 'auc', 'f1_score', 'loss']
     """
 
     name = "metrics"

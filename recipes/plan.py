@@ -26,11 +26,19 @@ class Plan:
         recipes: `Recipe` objects, in the order they are applied.
 
     Example:
+        >>> import keras, numpy as np
         >>> from recipes import Plan, Dropout, Adam, EarlyStop
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("sgd", "sparse_categorical_crossentropy")
         >>> plan = Plan([Dropout(0.3), Adam(1e-3), EarlyStop(patience=5)])
-        >>> model = plan.build(my_model)                      # doctest: +SKIP
-        >>> train, val = plan.transform(train_ds, val_ds)      # doctest: +SKIP
-        >>> model.fit(train, validation_data=val, epochs=30, **plan.fit_kwargs(train_ds))  # doctest: +SKIP
+        >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32"); y = np.arange(64) % 3
+        >>> train_ds, val_ds = (x[:48], y[:48]), (x[48:], y[48:])   # or unbatched tf.data.Datasets of (x, y)
+        >>> model = plan.build(my_model)                   # a new compiled model; my_model is unchanged
+        >>> train, val = plan.transform(train_ds, val_ds)   # batched; augmentation / oversampling on train only
+        >>> history = model.fit(train, validation_data=val, epochs=1, verbose=0, **plan.fit_kwargs(train_ds))
+        >>> sorted(history.history)
+        ['loss', 'val_loss']
     """
 
     def __init__(self, recipes=()):

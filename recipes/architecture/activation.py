@@ -82,7 +82,14 @@ class Activation(Recipe):
             softmax / log_softmax, linear hidden layers included).
 
     Example:
-        >>> model = Plan([Activation(to="relu", swap="saturating")]).build(my_model)  # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Activation, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([Activation(to="relu", swap="saturating")]).build(my_model)
+        >>> [layer.get_config()["activation"] for layer in model.layers[1:]]   # the output keeps softmax
+        ['relu', 'softmax']
     """
 
     name = "activation"

@@ -69,7 +69,14 @@ class Depth(Recipe):
         extra: how many copies of the block to add (0 adds none).
 
     Example:
-        >>> model = Plan([Depth(extra=1)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Depth, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([Depth(extra=1)]).build(my_model)
+        >>> [layer.units for layer in model.layers[1:]]
+        [8, 8, 3]
     """
 
     name = "depth"

@@ -41,8 +41,18 @@ class FineTune(Recipe):
             before the head.
 
     Example:
-        >>> model = Plan([FineTune(unfreeze_top=2)]).build(pretrained)        # doctest: +SKIP
-        >>> model.fit(train, epochs=20, **Plan([FineTune(unfreeze_top=2)]).fit_kwargs())  # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import FineTune, Plan
+        >>> pretrained = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                                keras.layers.Dense(8, activation="relu"),
+        ...                                keras.layers.Dense(3, activation="softmax")])
+        >>> pretrained.compile("adam", "sparse_categorical_crossentropy")
+        >>> plan = Plan([FineTune(head_epochs=1, unfreeze_top=1)])
+        >>> model = plan.build(pretrained)
+        >>> tuple(layer.trainable for layer in model.layers[1:])   # only the head trains in the first epoch
+        (False, False, True)
+        >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"); y = np.arange(32) % 3
+        >>> history = model.fit(x, y, epochs=1, verbose=0, **plan.fit_kwargs())   # then epochs > head_epochs
     """
 
     name = "fine_tune"

@@ -33,7 +33,14 @@ class Initializer(Recipe):
             "he_normal", "he_uniform", "glorot_uniform", "lecun_normal".
 
     Example:
-        >>> model = Plan([Activation(to="selu"), Initializer()]).build(my_model)  # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Activation, Initializer, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([Activation(to="selu"), Initializer()]).build(my_model)
+        >>> [type(layer.kernel_initializer).__name__ for layer in model.layers[1:]]   # selu, softmax
+        ['LecunNormal', 'GlorotUniform']
     """
 
     name = "initializer"

@@ -46,7 +46,14 @@ class HeadLossPairing(Recipe):
             the model's loss is a regression loss, else classification).
 
     Example:
-        >>> model = Plan([HeadLossPairing(task="classification")]).build(my_model)  # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import HeadLossPairing, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="sigmoid")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([HeadLossPairing(task="classification")]).build(my_model)
+        >>> model.layers[-1].get_config()["activation"]   # sigmoid over 3 classes -> softmax
+        'softmax'
     """
 
     name = "output_head"

@@ -25,7 +25,14 @@ class Width(Recipe):
             units and every hidden Conv's filters.
 
     Example:
-        >>> model = Plan([Width(factor=2.0)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Plan, Width
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([Width(factor=2.0)]).build(my_model)
+        >>> [layer.units for layer in model.layers[1:]]
+        [16, 3]
     """
 
     name = "width"

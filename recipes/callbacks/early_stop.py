@@ -22,9 +22,15 @@ class EarlyStop(Recipe):
         min_delta: smallest change that counts as improvement (>= 0).
 
     Example:
+        >>> import keras, numpy as np
         >>> from recipes import EarlyStop, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"); y = np.arange(32) % 3
         >>> plan = Plan([EarlyStop(patience=5)])
-        >>> model.fit(train, validation_data=val, epochs=100, **plan.fit_kwargs())   # doctest: +SKIP
+        >>> [type(callback).__name__ for callback in plan.fit_kwargs()["callbacks"]]
+        ['EarlyStopping']
+        >>> history = plan.build(my_model).fit(x, y, validation_split=0.25, epochs=1, verbose=0, **plan.fit_kwargs())
     """
 
     name = "early_stop"

@@ -20,9 +20,16 @@ class TensorBoard(Recipe):
         histogram_freq: epochs between weight histograms (0 disables).
 
     Example:
+        >>> import keras, numpy as np, os, tempfile
         >>> from recipes import Plan, TensorBoard
-        >>> plan = Plan([TensorBoard(log_dir="runs/mnist/logs")])
-        >>> model.fit(train, epochs=10, **plan.fit_kwargs())   # doctest: +SKIP
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"); y = np.arange(32) % 3
+        >>> with tempfile.TemporaryDirectory() as log_dir:   # e.g. log_dir="runs/mnist/logs"
+        ...     plan = Plan([TensorBoard(log_dir=log_dir)])
+        ...     history = plan.build(my_model).fit(x, y, epochs=1, verbose=0, **plan.fit_kwargs())
+        ...     print(os.listdir(log_dir))
+        ['train']
     """
 
     name = "tensorboard"

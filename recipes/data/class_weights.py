@@ -25,8 +25,15 @@ class ClassWeights(Recipe):
     `plan.fit_kwargs(train)`.
 
     Example:
-        >>> plan = Plan([ClassWeights()])                               # doctest: +SKIP
-        >>> model.fit(train, epochs=10, **plan.fit_kwargs(train_ds))    # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import ClassWeights, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"); y = np.array([0] * 24 + [1] * 8)
+        >>> plan = Plan([ClassWeights()])
+        >>> plan.fit_kwargs((x, y))["class_weight"]
+        {0: 0.6666666666666666, 1: 2.0}
+        >>> history = plan.build(my_model).fit(x, y, epochs=1, verbose=0, **plan.fit_kwargs((x, y)))
     """
 
     name = "class_weights"

@@ -26,8 +26,15 @@ class ImageAugment(Recipe):
         contrast: max contrast change (RandomContrast factor); 0 disables.
 
     Example:
-        >>> plan = Plan([ImageAugment(flip="horizontal", rotation=0.1)])  # doctest: +SKIP
-        >>> train, val = plan.transform(train_ds, val_ds)  # doctest: +SKIP
+        >>> import numpy as np
+        >>> from recipes import ImageAugment, Plan
+        >>> x = np.random.default_rng(0).uniform(size=(32, 8, 8, 3)).astype("float32"); y = np.arange(32) % 2
+        >>> plan = Plan([ImageAugment(flip="horizontal", rotation=0.1)])
+        >>> train, val = plan.transform((x[:24], y[:24]), (x[24:], y[24:]))
+        >>> tuple(next(iter(train))[0].shape)
+        (24, 8, 8, 3)
+        >>> bool(np.array_equal(next(iter(val))[0], x[24:]))   # validation images are never augmented
+        True
     """
 
     name = "image_augment"

@@ -20,8 +20,15 @@ class Normalize(Recipe):
             or per image channel).
 
     Example:
-        >>> plan = Plan([Normalize()])               # doctest: +SKIP
-        >>> model = plan.build(my_model, train=(x_train, y_train))  # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import Normalize, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> x_train = np.random.default_rng(0).normal(50.0, 10.0, size=(32, 4)).astype("float32")
+        >>> y_train = np.arange(32) % 3
+        >>> model = Plan([Normalize()]).build(my_model, train=(x_train, y_train))
+        >>> type(model.layers[1]).__name__
+        'Normalization'
     """
 
     name = "normalize"

@@ -38,8 +38,12 @@ class Oversample(Recipe):
     many epochs. The epoch keeps the training split's length.
 
     Example:
-        >>> plan = Plan([Oversample()])                     # doctest: +SKIP
-        >>> train, val = plan.transform(train_ds, val_ds)   # doctest: +SKIP
+        >>> import numpy as np
+        >>> from recipes import Oversample, Plan
+        >>> x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32"); y = np.array([0] * 30 + [1] * 10)
+        >>> train, val = Plan([Oversample()]).transform((x, y), (x, y))
+        >>> sum(len(labels) for _, labels in train)   # classes drawn 1:1, the epoch keeps 40 samples
+        40
     """
 
     name = "oversample"

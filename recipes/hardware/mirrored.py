@@ -21,9 +21,14 @@ class Mirrored(Recipe):
             (or the CPU when there is none).
 
     Example:
+        >>> import keras
         >>> from recipes import BatchSize, Mirrored, Plan
-        >>> plan = Plan([Mirrored(), BatchSize(64)])
-        >>> model = plan.build(my_model)   # variables mirrored on every GPU  # doctest: +SKIP
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> plan = Plan([Mirrored(devices=["/cpu:0"]), BatchSize(64)])   # Mirrored(): every GPU
+        >>> model = plan.build(my_model)   # variables mirrored on every device
+        >>> type(model.distribute_strategy).__name__, plan.strategy.num_replicas_in_sync
+        ('MirroredStrategy', 1)
     """
 
     name = "mirrored"

@@ -55,9 +55,14 @@ class MixedPrecision(Recipe):
             "mixed_bfloat16" or "mixed_float16".
 
     Example:
-        >>> model = Plan([MixedPrecision("mixed_bfloat16")]).build(my_model)   # doctest: +SKIP
-        >>> model.layers[1].compute_dtype                                     # doctest: +SKIP
-        'bfloat16'
+        >>> import keras
+        >>> from recipes import MixedPrecision, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([MixedPrecision("mixed_bfloat16")]).build(my_model)
+        >>> [layer.compute_dtype for layer in model.layers]   # the output layer stays float32
+        ['float32', 'bfloat16', 'float32']
     """
 
     name = "mixed_precision"

@@ -76,6 +76,8 @@ class MultiWorker(Recipe):
     Example:
         >>> from recipes import MultiWorker, Plan
         >>> plan = Plan([MultiWorker()])
+        >>> plan.to_dict()["recipes"]
+        [{'name': 'multi_worker', 'config': {'communication': 'auto'}}]
         >>> strategy = plan.strategy     # at program start, with TF_CONFIG set  # doctest: +SKIP
     """
 

@@ -22,7 +22,13 @@ class FocalLoss(Recipe):
         gamma: focusing strength (>= 0; 0 is plain cross-entropy).
 
     Example:
-        >>> model = Plan([FocalLoss(gamma=2.0)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import FocalLoss, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([FocalLoss(gamma=2.0)]).build(my_model)
+        >>> type(model.loss).__name__, model.loss.get_config()["gamma"]
+        ('SparseCategoricalFocalCrossentropy', 2.0)
     """
 
     name = "focal_loss"

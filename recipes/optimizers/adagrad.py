@@ -17,7 +17,13 @@ class Adagrad(OptimizerRecipe):
         learning_rate: initial step size (> 0).
 
     Example:
-        >>> model = Plan([Adagrad(0.01)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Adagrad, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("sgd", "sparse_categorical_crossentropy")
+        >>> model = Plan([Adagrad(0.01)]).build(my_model)
+        >>> type(model.optimizer).__name__, round(float(model.optimizer.learning_rate), 6)
+        ('Adagrad', 0.01)
     """
 
     name = "adagrad"

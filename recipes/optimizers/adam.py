@@ -17,7 +17,13 @@ class Adam(OptimizerRecipe):
         learning_rate: step size (> 0).
 
     Example:
-        >>> model = Plan([Adam(5e-4)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Adam, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("sgd", "sparse_categorical_crossentropy")
+        >>> model = Plan([Adam(5e-4)]).build(my_model)   # replaces the compiled SGD
+        >>> type(model.optimizer).__name__, round(float(model.optimizer.learning_rate), 6)
+        ('Adam', 0.0005)
     """
 
     name = "adam"

@@ -18,7 +18,13 @@ class AdamW(OptimizerRecipe):
         weight_decay: decay factor per step, >= 0 (Keras default 0.004).
 
     Example:
-        >>> model = Plan([AdamW(1e-3, weight_decay=1e-4)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import AdamW, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("sgd", "sparse_categorical_crossentropy")
+        >>> model = Plan([AdamW(1e-3, weight_decay=1e-4)]).build(my_model)
+        >>> type(model.optimizer).__name__, model.optimizer.weight_decay
+        ('AdamW', 0.0001)
     """
 
     name = "adamw"

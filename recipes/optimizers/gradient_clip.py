@@ -20,7 +20,13 @@ class GradientClip(Recipe):
         clipvalue: max absolute value of each gradient element (> 0), or None.
 
     Example:
-        >>> model = Plan([GradientClip(clipvalue=10.0)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import GradientClip, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([GradientClip(clipvalue=10.0)]).build(my_model)   # keeps the compiled Adam
+        >>> type(model.optimizer).__name__, model.optimizer.clipvalue
+        ('Adam', 10.0)
     """
 
     name = "gradient_clip"

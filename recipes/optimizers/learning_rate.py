@@ -18,7 +18,13 @@ class LearningRate(Recipe):
         factor: the multiplier (> 0).
 
     Example:
-        >>> model = Plan([LearningRate(0.1)]).build(my_compiled_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import LearningRate, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile(keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
+        >>> model = Plan([LearningRate(0.1)]).build(my_model)
+        >>> type(model.optimizer).__name__, round(float(model.optimizer.learning_rate), 6)
+        ('SGD', 0.005)
     """
 
     name = "learning_rate"

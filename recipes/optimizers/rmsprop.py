@@ -18,7 +18,13 @@ class RMSprop(OptimizerRecipe):
         rho: discount of the squared-gradient moving average, in [0, 1).
 
     Example:
-        >>> model = Plan([RMSprop(1e-3)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Plan, RMSprop
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([RMSprop(1e-3)]).build(my_model)
+        >>> type(model.optimizer).__name__, model.optimizer.rho
+        ('RMSprop', 0.9)
     """
 
     name = "rmsprop"

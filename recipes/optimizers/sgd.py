@@ -20,7 +20,13 @@ class SGD(OptimizerRecipe):
         nesterov: use Nesterov momentum.
 
     Example:
-        >>> model = Plan([SGD(0.01, momentum=0.9, nesterov=True)]).build(my_model)  # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Plan, SGD
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([SGD(0.01, momentum=0.9, nesterov=True)]).build(my_model)
+        >>> type(model.optimizer).__name__, model.optimizer.momentum, model.optimizer.nesterov
+        ('SGD', 0.9, True)
     """
 
     name = "sgd"

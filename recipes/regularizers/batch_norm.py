@@ -22,7 +22,14 @@ class BatchNorm(Recipe):
         epsilon: added to the variance for numerical stability.
 
     Example:
-        >>> model = Plan([BatchNorm()]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import BatchNorm, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([BatchNorm()]).build(my_model)
+        >>> [type(layer).__name__ for layer in model.layers]
+        ['InputLayer', 'Dense', 'BatchNormalization', 'Activation', 'Dense']
     """
 
     name = "batch_norm"

@@ -23,7 +23,14 @@ class Dropout(Recipe):
         after: "dense" (hidden Dense layers) or "all" (hidden Dense and Conv layers).
 
     Example:
-        >>> model = Plan([Dropout(0.3)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import Dropout, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([Dropout(0.3)]).build(my_model)
+        >>> [type(layer).__name__ for layer in model.layers]
+        ['InputLayer', 'Dense', 'Dropout', 'Dense']
     """
 
     name = "dropout"

@@ -16,7 +16,14 @@ class L1(KernelPenalty):
         strength: the L1 factor (> 0), typically 1e-6 to 1e-3.
 
     Example:
-        >>> model = Plan([L1(1e-5), L2(1e-4)]).build(my_model)   # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import L1, L2, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([L1(1e-5), L2(1e-4)]).build(my_model)
+        >>> [type(layer.kernel_regularizer).__name__ for layer in model.layers[1:]]
+        ['L1L2', 'L1L2']
     """
 
     name = "l1"

@@ -15,8 +15,16 @@ class L2(KernelPenalty):
         strength: the L2 factor (> 0), typically 1e-5 to 1e-2.
 
     Example:
-        >>> model = Plan([L2(1e-4)]).build(my_model)   # doctest: +SKIP
-        >>> model.losses   # one penalty tensor per kernel  # doctest: +SKIP
+        >>> import keras
+        >>> from recipes import L2, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+        ...                              keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> model = Plan([L2(1e-4)]).build(my_model)
+        >>> [type(layer.kernel_regularizer).__name__ for layer in model.layers[1:]]
+        ['L2', 'L2']
+        >>> len(model.losses)   # one penalty tensor per kernel
+        2
     """
 
     name = "l2"

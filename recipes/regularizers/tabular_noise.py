@@ -20,8 +20,13 @@ class TabularNoise(Recipe):
         stddev: standard deviation of the noise.
 
     Example:
-        >>> plan = Plan([Normalize(), TabularNoise(stddev=0.1)])  # doctest: +SKIP
-        >>> train, val = plan.transform(train_ds, val_ds)          # doctest: +SKIP
+        >>> import numpy as np
+        >>> from recipes import Normalize, Plan, TabularNoise
+        >>> x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32"); y = np.arange(40) % 3
+        >>> plan = Plan([Normalize(), TabularNoise(stddev=0.1)])   # Normalize acts in plan.build
+        >>> train, val = plan.transform((x[:32], y[:32]), (x[32:], y[32:]))
+        >>> bool(np.array_equal(next(iter(val))[0], x[32:]))   # validation inputs stay as they are
+        True
     """
 
     name = "tabular_noise"

@@ -19,7 +19,15 @@ class ExponentialDecay(Recipe):
         rate: multiplier per epoch, in (0, 1].
 
     Example:
-        >>> model = Plan([ExponentialDecay(rate=0.9)]).build(my_model, train, epochs=20)  # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import ExponentialDecay, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> train = (np.random.default_rng(0).normal(size=(64, 4)).astype("float32"), np.arange(64) % 3)
+        >>> model = Plan([ExponentialDecay(rate=0.9)]).build(my_model, train, epochs=20)
+        >>> schedule = model.optimizer.get_config()["learning_rate"]
+        >>> schedule["class_name"], schedule["config"]["decay_rate"], schedule["config"]["decay_steps"]   # 2 steps = 1 epoch
+        ('ExponentialDecay', 0.9, 2)
     """
 
     name = "exponential_decay"

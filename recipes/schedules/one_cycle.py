@@ -53,7 +53,15 @@ class OneCycle(Recipe):
         final_div_factor: starting LR / final LR (>= 1).
 
     Example:
-        >>> model = Plan([Adam(3e-3), OneCycle()]).build(my_model, train_ds, epochs=10)  # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import Adam, OneCycle, Plan
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> train = (np.random.default_rng(0).normal(size=(64, 4)).astype("float32"), np.arange(64) % 3)
+        >>> model = Plan([Adam(3e-3), OneCycle()]).build(my_model, train, epochs=10)
+        >>> schedule = model.optimizer.get_config()["learning_rate"]
+        >>> schedule["class_name"], schedule["config"]["total_steps"]   # 10 epochs x 2 batches of 32
+        ('OneCycleSchedule', 20)
     """
 
     name = "one_cycle"

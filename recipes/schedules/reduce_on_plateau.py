@@ -22,9 +22,15 @@ class ReduceOnPlateau(Recipe):
         min_lr: lower bound on the learning rate (>= 0).
 
     Example:
+        >>> import keras, numpy as np
         >>> from recipes import Plan, ReduceOnPlateau
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32"); y = np.arange(32) % 3
         >>> plan = Plan([ReduceOnPlateau(factor=0.2, patience=5)])
-        >>> model.fit(train, validation_data=val, **plan.fit_kwargs())   # doctest: +SKIP
+        >>> history = plan.build(my_model).fit(x, y, validation_split=0.25, epochs=1, verbose=0, **plan.fit_kwargs())
+        >>> sorted(history.history)   # the callback logs the learning rate
+        ['learning_rate', 'loss', 'val_loss']
     """
 
     name = "reduce_on_plateau"

@@ -19,7 +19,15 @@ class StepDecay(Recipe):
         factor: multiplier at each drop, in (0, 1].
 
     Example:
-        >>> model = Plan([Adam(1e-3), StepDecay(every=10)]).build(my_model, train, epochs=30)  # doctest: +SKIP
+        >>> import keras, numpy as np
+        >>> from recipes import Adam, Plan, StepDecay
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> train = (np.random.default_rng(0).normal(size=(64, 4)).astype("float32"), np.arange(64) % 3)
+        >>> model = Plan([Adam(1e-3), StepDecay(every=10)]).build(my_model, train, epochs=30)
+        >>> schedule = model.optimizer.get_config()["learning_rate"]
+        >>> schedule["config"]["decay_rate"], schedule["config"]["decay_steps"]   # x0.1 every 10 epochs of 2 steps
+        (0.1, 20)
     """
 
     name = "step_decay"

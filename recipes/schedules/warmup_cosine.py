@@ -23,9 +23,16 @@ class WarmupCosine(Recipe):
         alpha: final learning rate as a fraction of the peak, in [0, 1].
 
     Example:
+        >>> import keras, numpy as np
         >>> from recipes import AdamW, Plan, WarmupCosine
+        >>> my_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> my_model.compile("adam", "sparse_categorical_crossentropy")
+        >>> train = (np.random.default_rng(0).normal(size=(64, 4)).astype("float32"), np.arange(64) % 3)
         >>> plan = Plan([AdamW(1e-3), WarmupCosine(warmup=0.05)])
-        >>> model = plan.build(my_model, train_ds, epochs=30)   # doctest: +SKIP
+        >>> model = plan.build(my_model, train, epochs=30)   # 30 epochs x 2 batches of 32 = 60 steps
+        >>> schedule = model.optimizer.get_config()["learning_rate"]
+        >>> schedule["class_name"], schedule["config"]["warmup_steps"], schedule["config"]["decay_steps"]
+        ('CosineDecay', 3, 57)
     """
 
     name = "warmup_cosine"
