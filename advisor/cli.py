@@ -20,6 +20,8 @@ import click
 
 from advisor import __version__
 from advisor.errors import AdvisorError
+from advisor.training import options
+from advisor.training.options import TUNERS
 
 # Before any TensorFlow import: keep its C++ INFO/WARNING logs off the output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -260,8 +262,8 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @pretrained_option
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Apply this plan.json instead of choosing one.")
 @click.option("--budget", help="Wall-clock budget for the whole job: 90s, 15m, 1h (default 5m).")
-@click.option("--trials", type=click.IntRange(min=1), help="At most this many tuner trials.")
-@click.option("--tuner", type=click.Choice(["hyperband", "bayesian", "random", "none"]),
+@click.option("--trials", type=int, help="At most this many tuner trials.")
+@click.option("--tuner", type=click.Choice(TUNERS),
               help="Search: bayesian (default; first trials are the rule book's plan and your model "
                    "unchanged), random (same space, no seeded trials), hyperband, or none (those two trials only).")
 @click.option("--tuner-role", type=click.Choice(["chief", "worker"]),
@@ -269,12 +271,12 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
                    "and writes the run folder; workers run them (same DATA, --model and --seed).")
 @click.option("--worker-timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Chief: seconds without word from a worker before its trial goes to another worker.")
-@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of the final fit (default 30; early stopping may end it sooner).")
-@click.option("--ensemble", type=click.IntRange(min=1), metavar="K",
+@click.option("--epochs", type=int, help="Epochs of the final fit (default 30; early stopping may end it sooner).")
+@click.option("--ensemble", type=int, metavar="K",
               help="Soft-vote the final model with the search's best trial models (K members); kept only "
                    "when it validates better. metrics.json shows every member's test metrics. Default: 3 "
                    "for small data, else none; 1 for a single model.")
-@click.option("--cv", type=click.IntRange(min=2), metavar="K",
+@click.option("--cv", type=int, metavar="K",
               help="K-fold estimate of the chosen plan on train + val (mean ± std in the report), then the "
                    "final model trains on train + val. For small data, where one validation split is noisy.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
@@ -291,10 +293,11 @@ def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path,
     metrics.json, trials.json, TensorBoard logs and report.html.
     """
     budget_s = _budget_seconds(budget)
-    if plan_path is not None and not os.path.isfile(plan_path):
-        raise AdvisorError(f"plan file {plan_path!r} does not exist: pass a plan.json written by advisor")
-    if resume and not out:
-        raise AdvisorError("--resume needs --out naming the run folder to continue")
+    # The library's own checks, before the TensorFlow import (a worker's role is the CLI's).
+    options.check_options(tuner=tuner or "bayesian", tuner_role=tuner_role if tuner_role == "chief" else None,
+                          budget_s=budget_s, epochs=epochs, trials=trials, ensemble=ensemble, cv=cv,
+                          resume=resume, out=out)
+    options.check_plan_path(plan_path)
     import_tensorflow_quietly()
     from advisor.training import hosts as cluster
     from advisor.data import load

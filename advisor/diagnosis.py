@@ -5,10 +5,32 @@ This is `advisor diagnose` and the first half of `advisor train`.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
+import zipfile
 from typing import Any
 
+import keras
+
+from advisor.data import Dataset, load
+from advisor.data.assemble import build_dataset
+from advisor.data.checks import data_findings
+from advisor.data.profile import profile
+from advisor.errors import AdvisorError
 from advisor.findings import Finding
+from advisor.hardware.detect import detect_hardware
+from advisor.hardware.precision import time_policies
+from advisor.model.defaults import BUILTIN_ARCHITECTURES, default_model, ensure_compiled, load_model
+from advisor.model.inspect import MULTI_CE, inspect_model, model_findings
+from advisor.probe.detectors import detect
+from advisor.probe.run import check_input_shape, run_probe
+from advisor.report.text import format_report
+from advisor.rules.engine import decide
+from advisor.rules.facts import Facts
 from advisor.thresholds import resolve
+from recipes import MixedPrecision, Plan
+from recipes.architecture.rebuild import CONV_LAYERS
+from recipes.compile_parts import loss_name_and_logits
 
 
 @dataclasses.dataclass
@@ -48,16 +70,11 @@ class Report:
         }
 
     def __str__(self) -> str:
-        from advisor.report.text import format_report
-
         return format_report(self.to_dict())
 
 
 def resolve_data(data, *, target=None, data_dir=None, seed=0):
     """A `Dataset` from a spec string, a `Dataset`, or an `(x, y)` tuple."""
-    from advisor.data import Dataset, load
-    from advisor.data.assemble import build_dataset
-
     if isinstance(data, Dataset):
         return data
     if isinstance(data, tuple) and len(data) == 2:
@@ -68,8 +85,6 @@ def resolve_data(data, *, target=None, data_dir=None, seed=0):
 def resolve_model(model, info):
     """A compiled Keras model from None (the modality's default), a spec, or a model,
     checked to fit the data (`check_model_fits`) before any work starts."""
-    from advisor.model.defaults import default_model, ensure_compiled
-
     if model is None:
         return default_model(info)
     net = _load_spec(model, info) if isinstance(model, str) else ensure_compiled(model, info)
@@ -79,13 +94,6 @@ def resolve_model(model, info):
 
 def _load_spec(spec: str, info):
     """`models.load_model`, with any failure of the user's file or function as one AdvisorError."""
-    import os
-    import re
-    import zipfile
-
-    from advisor.errors import AdvisorError
-    from advisor.model.defaults import BUILTIN_ARCHITECTURES, load_model
-
     if spec in BUILTIN_ARCHITECTURES:
         return load_model(spec, info)  # our own code: a failure here is a bug, not bad input
     if spec.endswith(".keras") and os.path.isfile(spec) and not zipfile.is_zipfile(spec):
@@ -116,11 +124,6 @@ def check_model_fits(net, info, spec) -> None:
     and after `train` made its run folder); recipes rebuild a model from its
     graph, which subclassed and unbuilt models do not have.
     """
-    from advisor.errors import AdvisorError
-    from advisor.model.inspect import MULTI_CE
-    from recipes.compile_parts import loss_name_and_logits
-    from advisor.probe.run import check_input_shape
-
     try:
         outputs = net.outputs
     except (AttributeError, ValueError):
@@ -176,16 +179,6 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
         report = diagnose(my_model, (x, y))
         print(report); model = report.plan.build(my_model)
     """
-    from advisor.data.checks import data_findings
-    from advisor.probe.detectors import detect
-    from advisor.rules.engine import decide
-    from advisor.rules.facts import Facts
-    from advisor.hardware.detect import detect_hardware
-    from advisor.model.inspect import inspect_model, model_findings
-    from advisor.data.profile import profile
-
-    import keras
-
     say = progress.stage if progress else (lambda *a, **k: None)
     thresholds = resolve(thresholds)  # a bad name fails before any data is loaded
     keras.utils.set_random_seed(seed)  # before any model is built: same seed, same initial weights
@@ -205,8 +198,6 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     trace = None
     probe_epochs = probe_epochs or auto_probe_epochs(dataset.info.counts["train"])
     if probe:
-        from advisor.probe.run import run_probe
-
         say("probe", f"{probe_epochs} epochs" + (f", at most {probe_seconds:.0f}s" if probe_seconds else ""))
         trace = run_probe(net, dataset, epochs=probe_epochs, seconds=probe_seconds, seed=seed)
         findings += detect(trace, thresholds=thresholds)
@@ -227,18 +218,11 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
 def _has_conv(net) -> bool:
     """Mixed precision pays off for convolutions on this kind of CPU (docs/references.md#knowledge-6);
     timing it for a model without any costs seconds of a small budget for nothing."""
-    from recipes.architecture.rebuild import CONV_LAYERS
-
     return any(isinstance(layer, CONV_LAYERS) for layer in net.layers)
 
 
 def _time_precision(net, dataset) -> dict:
     """Time the model's train steps as float32 and under the machine's mixed policy."""
-    import keras
-
-    from advisor.hardware.precision import time_policies
-    from recipes import MixedPrecision, Plan
-
     x, y = dataset.sample("train", 64)
 
     def build():

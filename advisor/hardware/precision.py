@@ -10,7 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Sequence
 
+import keras
+
 from advisor.errors import AdvisorError
+from advisor.hardware.detect import detect_hardware
 
 # A mixed policy must beat float32 by this factor to count as faster. Project
 # choice, from noise measured on the shared 2-core build machine: two identical
@@ -62,13 +65,10 @@ def time_policies(build_model: Callable[[], Any], batch: tuple, steps: int = 3, 
         >>> sorted(r["times"]) == sorted(set(r["times"])) and r["faster"] in r["times"]
         True
     """
-    import keras
-
     if steps < 1 or warmup < 0 or rounds < 1:
         raise AdvisorError(f"time_policies needs steps >= 1, warmup >= 0, rounds >= 1; "
                            f"got steps={steps}, warmup={warmup}, rounds={rounds}")
     if policies is None:
-        from advisor.hardware.detect import detect_hardware
         policies = ["float32"] + detect_hardware().mixed_policies()
     policies = list(dict.fromkeys(policies))
     if "float32" not in policies:

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from advisor.findings import Finding
+from advisor.probe.run import TrainingTrace
 from advisor.thresholds import resolve
 
 
@@ -247,8 +248,6 @@ def detect(trace, thresholds=None) -> list[Finding]:
     """
     t = resolve(thresholds)
     if isinstance(trace, dict):
-        from advisor.probe.run import TrainingTrace
-
         trace = TrainingTrace.from_dict(trace)
     tr = trace
     found = _divergence(tr, t)

@@ -26,7 +26,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from advisor.data import Dataset
 from advisor.errors import AdvisorError
+from advisor.model.defaults import default_loss
+from advisor.probe.run import copy_with_weights
 
 DEFAULT_STEPS = 100  # fastai's num_it: enough points for the curve, seconds on CPU
 SMOOTHING = 0.98  # EMA beta, as fastai
@@ -224,8 +227,6 @@ def valley(lrs: np.ndarray, losses: np.ndarray, steps: int) -> float | None:
 
 def _sweep_batches(dataset, steps, batch_size, seed):
     """(model.fit's data arguments, info or None): steps full batches of the training data."""
-    from advisor.data import Dataset
-
     if isinstance(dataset, Dataset) and not dataset.in_memory:  # streamed: a new file order per pass
         if dataset.count("train") == 0:
             raise AdvisorError("the training data must be non-empty")
@@ -259,9 +260,6 @@ def _clone(model, info, lr):
     """A copy with the same weights, loss and optimizer class/settings (learning
     rate set to `lr`, fresh state). Only the loss is compiled: metrics would cost
     time and the sweep reads the loss alone."""
-    from advisor.model.defaults import default_loss
-    from advisor.probe.run import copy_with_weights
-
     if not isinstance(model, keras.Model):
         raise AdvisorError(f"model must be a keras.Model, got {type(model).__name__}")
     clone = copy_with_weights(model, "for the LR range test")

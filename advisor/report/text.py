@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 import textwrap
 
+from advisor.findings import Finding
+
 ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
 
@@ -77,8 +79,6 @@ def summary_lines(report: dict) -> list[str]:
 def format_report(report: dict) -> str:
     """The diagnosis as text (a `DiagnosisReport.to_dict()` or the CLI's data report):
     the summary, the model, the measured precision, the findings and the plan with why."""
-    from advisor.findings import Finding
-
     out = summary_lines(report)
     mp = report.get("model_profile")
     if mp:

@@ -21,18 +21,27 @@ import hashlib
 import json
 import os
 import socket
+import tempfile
 import threading
 import time
 from concurrent import futures
 from typing import Callable
 
 import grpc
+import keras
+import keras_tuner as kt
 from keras_tuner.src import protos
 from keras_tuner.src.distribute.oracle_chief import OracleServicer
+from keras_tuner.src.distribute.oracle_client import OracleClient
 from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine.oracle import synchronized
 
+from advisor.diagnosis import resolve_model
 from advisor.errors import AdvisorError
+from advisor.search.tune import PlanHyperModel, make_tuner
+from advisor.training.deadline import FitDeadline
+from advisor.training.progress import Progress
+from recipes import Plan
 
 ROLES = ("chief", "worker")
 JOB_HP = "advisor:job"
@@ -68,8 +77,6 @@ def fingerprint(dataset) -> str:
 
 def publish(tuner, job: dict) -> None:
     """Put the job into the chief oracle's search space, for workers to read."""
-    import keras_tuner as kt
-
     fixed = kt.HyperParameters()
     fixed.Fixed(JOB_HP, json.dumps(job, sort_keys=True))
     tuner.oracle.hyperparameters.merge(fixed, overwrite=True)  # a resumed chief's job replaces the old one
@@ -77,8 +84,6 @@ def publish(tuner, job: dict) -> None:
 
 def fetch_job(say: Callable[[str], None]) -> dict:
     """Wait for the chief and read its job (blocks until the chief serves)."""
-    from keras_tuner.src.distribute.oracle_client import OracleClient
-
     address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     say(f"waiting for the chief at {address} (it serves after its diagnosis; keras-tuner waits up to 60 min)")
     try:
@@ -243,8 +248,6 @@ class _Heartbeat:
 
 def work(tuner, *, epochs: int, lease_s: float, deadline_unix: float | None) -> int:
     """Run the chief's trials until it says stop; returns how many this worker ran."""
-    from advisor.training.deadline import FitDeadline
-
     beat = _Heartbeat(tuner.oracle, lease_s / BEATS_PER_LEASE)
     begin, end, ran = tuner.on_trial_begin, tuner.on_trial_end, [0]
     asked = [False]  # asked for a trial and got none yet: the chief said IDLE
@@ -282,16 +285,6 @@ def run_worker(dataset, model_spec=None, *, quiet: bool = False) -> int:
     """`advisor train DATA --tuner-role worker`: run the chief's trials on this
     host until the chief ends the search; returns how many trials ran here.
     DATA and --model must be the chief's; everything else comes from the chief."""
-    import tempfile
-
-    import keras
-    import keras_tuner as kt
-
-    from advisor.diagnosis import resolve_model
-    from advisor.training.progress import Progress
-    from advisor.search.tune import PlanHyperModel, make_tuner
-    from recipes import Plan
-
     progress = Progress(quiet=quiet)
     tuner_id = set_role("worker")
     job = fetch_job(lambda m: progress.stage("worker", m))

@@ -17,10 +17,11 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from advisor.training.run_safety import fatal_if_disk_error
 from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
 from advisor.search.space import SearchSpace
+from advisor.training.run_safety import fatal_if_disk_error
 from advisor.training.tf_memory import custom_gradients, forget_custom_gradients
+from recipes import Plan
 
 ORACLES = {"bayesian": SeededBayesian, "random": SeededRandom, "hyperband": SeededHyperband,
            "none": SeededRandom}
@@ -242,8 +243,6 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
 def _ablate(hm: SearchHyperModel, plan, with_score, deadline, epochs, say):
     """Re-fit the plan without each recipe while time is left; evidence rows,
     and the plan without the single recipe that hurt most (if any hurt)."""
-    from recipes import Plan
-
     rows, sign = [], 1.0 if hm.objective.direction == "max" else -1.0
     if with_score is None:
         return rows, plan

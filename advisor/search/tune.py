@@ -11,10 +11,10 @@ from typing import Callable
 import keras
 import keras_tuner as kt
 
+from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
 from advisor.training.deadline import FitDeadline
+from advisor.training.options import TUNERS
 from advisor.training.tf_memory import custom_gradients, forget_custom_gradients
-
-TUNERS = ("hyperband", "bayesian", "random", "none")
 
 
 class PlanHyperModel(kt.HyperModel):
@@ -65,8 +65,6 @@ def make_tuner(kind: str, hypermodel: kt.HyperModel, directory: Path, *, objecti
                resume: bool) -> kt.Tuner:
     """A keras-tuner tuner over `hypermodel`, stopping at `deadline` (monotonic
     seconds) or after `max_trials`, whichever comes first."""
-    from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
-
     common = dict(objective=objective, seed=seed, deadline=deadline, max_consecutive_failed_trials=3)
     tuner_class = kt.Tuner
     if kind == "hyperband":

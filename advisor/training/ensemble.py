@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import keras
 
+from advisor.report.evaluate import evaluate
+from advisor.training.final_fit import better
+
 
 def soft_vote(members: list, *, loss, metrics=None, name: str = "ensemble") -> keras.Model:
     """One compiled model averaging `members`' outputs (all take the same input).
@@ -27,3 +30,28 @@ def soft_vote(members: list, *, loss, metrics=None, name: str = "ensemble") -> k
     voted = keras.Model(inputs, keras.layers.Average(name="soft_vote")(outputs), name=name)
     voted.compile(optimizer="adam", loss=loss, metrics=metrics)  # for evaluate(); it is never fitted
     return voted
+
+
+def vote_with_trials(model, top_models, size: int, dataset, net, progress):
+    """The final model soft-voted with the best trial models (`size` members);
+    returns the model to keep and what was measured."""
+    others = [(f"trial {t}", m) for _, t, m in top_models if m is not model][: size - 1]
+    sources, members = ["final fit"] + [s for s, _ in others], [model] + [m for _, m in others]
+    if len(members) < 2:
+        progress.stage("ensemble", "no trial model to vote with (the search ran no other trial, or was resumed)")
+        return model, {"kept": False, "members": [], "note": "no trial model in memory"}
+    classification = dataset.info.task != "regression"
+    voted = soft_vote(members, loss=model.loss, metrics=["accuracy"] if classification else None)
+    x, y = dataset.inputs("test"), dataset.labels("test")
+    keys = ("accuracy", "macro_f1") if classification else ("mae", "rmse")
+
+    def test_scores(m):
+        scores = evaluate(m, x, y, dataset.info.task, dataset.info.class_names)
+        return {k: scores[k] for k in keys}
+
+    kept = better(voted, model, dataset, net)
+    record = {"kept": kept, "members": [{"source": s, "test": test_scores(m)} for s, m in zip(sources, members)],
+              "ensemble_test": test_scores(voted)}
+    progress.stage("ensemble", f"{len(members)} members: " + ("kept, it validates better than the final model"
+                                                              if kept else "not kept, the final model validates as well"))
+    return (voted if kept else model), record

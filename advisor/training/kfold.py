@@ -16,13 +16,13 @@ import time
 
 import keras
 import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
 
+from advisor.data.dataset import Dataset
 from advisor.training.deadline import FitDeadline
 
 
 def fold_splitter(k: int, task: str, seed: int):
-    from sklearn.model_selection import KFold, StratifiedKFold
-
     if task == "regression":
         return KFold(n_splits=k, shuffle=True, random_state=seed)
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -31,8 +31,6 @@ def fold_splitter(k: int, task: str, seed: int):
 def merged(dataset, val_indices=None):
     """`dataset` with train + val as its training split (or, with `val_indices`,
     those rows of train + val held out as its validation split)."""
-    from advisor.data.dataset import Dataset
-
     x = np.concatenate([dataset.arrays["train"][0], dataset.arrays["val"][0]])
     y = np.concatenate([dataset.arrays["train"][1], dataset.arrays["val"][1]])
     held = np.zeros(len(y), dtype=bool)

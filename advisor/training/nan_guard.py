@@ -8,6 +8,8 @@ import math
 
 import keras
 
+from recipes import GradientClip, LearningRate, Plan
+
 # How many times one final fit may be rolled back and stabilized before the
 # last good weights are kept as the result. Project choice: each round cuts
 # the LR tenfold, so three rounds span a 1000x range.
@@ -45,8 +47,6 @@ class LastGoodWeights(keras.callbacks.Callback):
 
 def stabilized(plan):
     """The plan with its learning rate divided by ten and gradients clipped by norm."""
-    from recipes import GradientClip, LearningRate, Plan
-
     factor = next((r.factor for r in plan.recipes if r.name == "learning_rate"), 1.0)
     keep = [r for r in plan.recipes if r.name not in ("learning_rate", "gradient_clip")]
     return Plan(keep + [LearningRate(factor=factor * STABILIZE_LR_FACTOR), GradientClip(clipnorm=STABILIZE_CLIPNORM)])

@@ -7,7 +7,7 @@ from advisor.data import load
 from advisor.model.defaults import default_model
 from advisor.training.progress import Progress
 from advisor.training.run_folder import RunFolder
-from advisor.training.pipeline import _final_fit
+from advisor.training.final_fit import final_fit
 from recipes import SGD, Plan
 
 
@@ -25,7 +25,7 @@ def test_final_fit_starts_from_the_trial_weights(tmp_path):
     def final(warm_start):
         run = RunFolder(tmp_path / str(warm_start is not None))
         keras.utils.set_random_seed(0)
-        model, _, _, info = _final_fit(plan, net, dataset, run, epochs=1, progress=Progress(quiet=True),
+        model, _, _, info = final_fit(plan, net, dataset, run, epochs=1, progress=Progress(quiet=True),
                                        warm_start=warm_start)
         run.close()
         return model.get_weights(), info["started_from"]
