@@ -177,10 +177,9 @@ def train(data="digits", model=None, *, plan=None, budget_s: float | None = None
     final_plan, fallback, top_models = _choose_plan(job, state, keep_models=ensemble or 1)
     run.write_json("plan.json", final_plan.to_dict())
     fit_data, estimate = dataset, None
-    if cv:  # K-fold estimate, then the final fit on train + val (the fallback judged on val no longer can be)
+    if cv:  # K-fold estimate, then the final fit on train + val (no validation split left to judge on)
         estimate, fit_data, job.epochs = _cross_validate(job, final_plan, cv)
-        fallback = None
-    model, history, fit_info = _fit_and_keep(job, final_plan, fit_data, fallback, ensemble)
+    model, history, fit_info = _fit_and_keep(job, final_plan, fit_data, fallback, ensemble, judge=not cv)
     voting = None
     if ensemble:
         model, voting = vote_with_trials(model, top_models, ensemble, dataset, net, progress)
@@ -307,14 +306,15 @@ def _cross_validate(job: _Job, plan, k: int):
     return estimate, merged(job.dataset), max(1, round(statistics.median(estimate["epochs"])))
 
 
-def _fit_and_keep(job: _Job, plan, fit_data, fallback, ensemble: int):
-    """3. The final fit until the budget's end, from the best trial's weights; the
-    trial model instead when it validates better than a (cut-short) final fit."""
+def _fit_and_keep(job: _Job, plan, fit_data, trial_model, ensemble: int, *, judge: bool = True):
+    """3. The final fit until the budget's end, from the best trial's weights; with
+    `judge`, the trial model instead when it validates better than a (cut-short) final fit."""
     job.run.set_status("incomplete", stage="final fit")
     keras.utils.set_random_seed(job.seed)
     model, history, plan, info = final_fit(plan, job.net, fit_data, job.run, epochs=job.epochs,
                                            progress=job.progress, deadline=job.budget.fit_end,
-                                           ensemble=ensemble, warm_start=fallback)
+                                           ensemble=ensemble, warm_start=trial_model)
+    fallback = trial_model if judge else None
     if fallback is not None and better(fallback, model, job.dataset, job.net):
         cut = "cut-short " if info["cut_at_deadline"] else ""
         job.progress.stage("final fit", f"the search's best trial model validates better than the {cut}final fit: "
