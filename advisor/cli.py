@@ -274,11 +274,12 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
 @click.option("--epochs", type=int, help="Epochs of the final fit (default 30; early stopping may end it sooner).")
 @click.option("--ensemble", type=int, metavar="K",
               help="Soft-vote the final model with the search's best trial models (K members); kept only "
-                   "when it validates better. metrics.json shows every member's test metrics. Default: 3 "
-                   "for small data, else none; 1 for a single model.")
+                   "when it validates better. metrics.json shows every member's test metrics. 1: a single "
+                   "model judged on validation (turns off the automatic --cv for small data).")
 @click.option("--cv", type=int, metavar="K",
               help="K-fold estimate of the chosen plan on train + val (mean ± std in the report), then the "
-                   "final model trains on train + val. For small data, where one validation split is noisy.")
+                   "final model trains on train + val. Default: 5 for small data (under 1,000 training "
+                   "samples, in memory; a soft-voting ensemble where folds do not fit), else none.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default runs/<data>-<time>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from where it stopped.")
 @click.option("--deterministic", is_flag=True,

@@ -83,11 +83,13 @@ def small_data(facts):
         return []
     why = "; ".join(f.evidence for f in (small, few) if f is not None)
     out = [Recommendation(*H.augmentation(facts), why)] if H.augmentation(facts) else []
-    if not facts.has("pretrained_weights"):
+    if not facts.has("pretrained_weights") and not facts.has("too_many_params"):  # that rule shrinks it
         out.append(advise("keep the model small (fewer layers, S2)", why))
     if small is not None:
-        out.append(advise(f"validate with {R.kfold_splits}-fold cross-validation and average the fold "
-                          "models (S2): one small validation split is a noisy judge", why))
+        out.append(advise(f"judge with {R.kfold_splits}-fold cross-validation (S2): one small validation split "
+                          f"is a noisy judge; `advisor train` does so by itself here (--cv {R.kfold_splits}: "
+                          "mean ± std over the folds, then the final model also trains on the validation split)",
+                          why))
     if facts.modality == "image" and not facts.has("pretrained_weights"):
         out.append(advise("use transfer learning from a pretrained model", why))
     if few is not None or (facts.n_train is not None and facts.n_train < R.tiny_train_samples):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from advisor.rules import helpers as H
 from advisor.rules import priorities as P
+from advisor.rules.conflicts import UNDERFIT_FINDINGS
 from advisor.rules.repair_defaults import DEFAULTS as R
 from advisor.rules.registry import Recommendation, advise, rule
 
@@ -106,16 +107,21 @@ def bn_after_activation(facts):
 @rule(priority=P.MODEL_SHAPE)
 def too_many_params(facts):
     """Far more parameters than training samples memorizes rather than learns
-    (S0: parameters also cost memory, time and latency). Use a smaller model;
-    meanwhile penalize weights: L1 on tabular inputs, which zeroes useless
-    weights outright, L2 elsewhere."""
+    (S0: parameters also cost memory, time and latency; S2: with little data,
+    a smaller model). Halve the hidden layers' width (a fresh model only: it
+    re-initializes them), and penalize weights: L1 on tabular inputs, which
+    zeroes useless weights outright, L2 elsewhere."""
     f = facts.get("too_many_params")
     if f is None:
         return []
     penalty = (Recommendation("l1", {"strength": R.l1_strength}, f.evidence) if facts.modality == "tabular"
                else Recommendation("l2", {"strength": R.l2_strength}, f.evidence))
-    return [penalty, advise(f"use a smaller model ({facts.num_params} parameters for {facts.n_train} samples)",
-                            f.evidence)]
+    underfit = any(facts.has(n) for n in UNDERFIT_FINDINGS)  # then size is not what holds it back
+    if facts.has("pretrained_weights") or not facts.hidden_activations or underfit:
+        return [penalty, advise(f"use a smaller model ({facts.num_params} parameters for {facts.n_train} samples)",
+                                f.evidence)]
+    return [Recommendation("width", {"factor": R.shrink_factor},
+                           f"{f.evidence}; hidden layers x{R.shrink_factor:g} narrower"), penalty]
 
 
 @rule(priority=P.MODEL_SHAPE)

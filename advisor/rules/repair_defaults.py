@@ -54,6 +54,8 @@ class RepairDefaults:
     # --- Capacity -------------------------------------------------------------------
     width_factor: float = 2.0  # project choice: one doubling, [S2] "find a too-small and a too-large model"
     depth_extra: int = 1  # [S2] "grow depth gradually": one more hidden block at a time
+    # Project choice: one halving, the search's other width option ([S2] "with little data, fewer hidden units").
+    shrink_factor: float = 0.5
 
     # --- Data ---------------------------------------------------------------------
     # Data size comes from the small_data/large_data findings (advisor/data/checks.py

@@ -52,3 +52,23 @@ class SeededHyperband(_SeededDeadline, kt.oracles.HyperbandOracle):
 
     def __init__(self, *args, seeded=(), **kwargs):
         super().__init__(*args, seeded=(), **kwargs)
+
+
+# "none" runs only the seeded trials: a random oracle that never gets past them.
+_ORACLES = {"bayesian": SeededBayesian, "random": SeededRandom, "none": SeededRandom}
+
+
+def make_oracle(kind: str, *, objective, seed: int, deadline: float | None, max_trials: int | None,
+                max_epochs: int, seeded=(), max_failures: int = 3):
+    """The oracle for a tuner name: `max_trials` trials (Hyperband: its brackets of up
+    to `max_epochs`, cut at `max_trials` if given), `seeded` first, STOPPED at `deadline`."""
+    common = dict(objective=objective, seed=seed, seeded=seeded, deadline=deadline,
+                  max_consecutive_failed_trials=max_failures)
+    if kind == "hyperband":  # its size is set by max_epochs and factor, not by trials
+        oracle = SeededHyperband(max_epochs=max_epochs, factor=3, **common)
+        if max_trials:
+            oracle.max_trials = max_trials
+        return oracle
+    if kind not in _ORACLES:
+        raise ValueError(f"tuner must be one of hyperband, {', '.join(_ORACLES)}, got {kind!r}")
+    return _ORACLES[kind](max_trials=max_trials, **common)

@@ -17,14 +17,12 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
+from advisor.search.oracle import make_oracle
 from advisor.search.space import SearchSpace
 from advisor.training.run_safety import fatal_if_disk_error
 from advisor.training.tf_memory import custom_gradients, forget_custom_gradients
 from recipes import Plan
 
-ORACLES = {"bayesian": SeededBayesian, "random": SeededRandom, "hyperband": SeededHyperband,
-           "none": SeededRandom}
 # A recipe is dropped by the ablation only if the plan without it beats the
 # plan with it by this much on the objective (probe noise on small data ~0.5%).
 MIN_IMPROVEMENT = 0.01
@@ -178,13 +176,9 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
     hp = kt.HyperParameters()
     seeded = [] if tuner in ("random", "hyperband") else [space.rulebook_values(hp), space.unchanged_values(hp)]
     limit = 2 if tuner == "none" else (max_trials or 10_000)
-    common = dict(objective=objective, seed=seed, seeded=seeded, deadline=deadline, max_consecutive_failed_trials=5)
-    if tuner == "hyperband":
-        oracle = SeededHyperband(max_epochs=epochs, factor=3, **common)
-        if max_trials:
-            oracle.max_trials = max_trials
-    else:
-        oracle = ORACLES[tuner](max_trials=limit, **common)
+    oracle_args = dict(objective=objective, seed=seed, seeded=seeded, deadline=deadline,
+                       max_trials=max_trials if tuner == "hyperband" else limit, max_epochs=epochs, max_failures=5)
+    oracle = make_oracle(tuner, **oracle_args)
     count = [0]
 
     class _Said(keras.callbacks.Callback):
@@ -214,8 +208,7 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
                    overwrite=not resume)
     except ValueError:  # a trial file a full disk or a kill cut short: search again from scratch
         say("the interrupted search's files are unreadable: starting the search over")
-        oracle = type(oracle)(**({"max_epochs": epochs, "factor": 3} if tuner == "hyperband" else {"max_trials": limit}),
-                              **common)
+        oracle = make_oracle(tuner, **oracle_args)
         t = _Tuner(oracle=oracle, hypermodel=hm, directory=str(directory), project_name="search", overwrite=True)
     try:
         t.search(epochs=epochs, callbacks=[_Said()], verbose=0)

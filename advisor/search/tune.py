@@ -11,7 +11,7 @@ from typing import Callable
 import keras
 import keras_tuner as kt
 
-from advisor.search.oracle import SeededBayesian, SeededHyperband, SeededRandom
+from advisor.search.oracle import make_oracle
 from advisor.training.deadline import FitDeadline
 from advisor.training.options import TUNERS
 from advisor.training.tf_memory import custom_gradients, forget_custom_gradients
@@ -65,17 +65,12 @@ def make_tuner(kind: str, hypermodel: kt.HyperModel, directory: Path, *, objecti
                resume: bool) -> kt.Tuner:
     """A keras-tuner tuner over `hypermodel`, stopping at `deadline` (monotonic
     seconds) or after `max_trials`, whichever comes first."""
-    common = dict(objective=objective, seed=seed, deadline=deadline, max_consecutive_failed_trials=3)
-    tuner_class = kt.Tuner
-    if kind == "hyperband":
-        # Hyperband's size is set by max_epochs and factor, not by trials.
-        oracle, tuner_class = SeededHyperband(max_epochs=max_epochs, factor=3, **common), _OracleHyperband
-        if max_trials is not None:
-            oracle.max_trials = max_trials
-    elif kind in ("bayesian", "random"):
-        oracle = (SeededBayesian if kind == "bayesian" else SeededRandom)(max_trials=max_trials or 10, **common)
-    else:
-        raise ValueError(f"tuner must be one of {TUNERS}, got {kind!r}")
+    if kind not in TUNERS or kind == "none":
+        raise ValueError(f"tuner must be one of {TUNERS[:-1]}, got {kind!r}")
+    oracle = make_oracle(kind, objective=objective, seed=seed, deadline=deadline,
+                         max_trials=max_trials if kind == "hyperband" else max_trials or 10, max_epochs=max_epochs)
+    # Hyperband's tuner carries each bracket's weights between rounds.
+    tuner_class = _OracleHyperband if kind == "hyperband" else kt.Tuner
     return tuner_class(oracle=oracle, hypermodel=hypermodel, directory=str(directory), project_name="search",
                        overwrite=not resume)
 

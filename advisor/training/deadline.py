@@ -21,11 +21,13 @@ class FitDeadline(keras.callbacks.Callback):
     the cut (the cut epoch's own validation, then the closing evaluations);
     the deadline moves earlier by that many times the slowest validation pass
     seen, so a model that evaluates slowly still ends within the budget.
+    `keep_best`: put back the best epoch's weights at the end even when not cut.
     """
 
-    def __init__(self, deadline: float, monitor: str = "val_loss", closing_passes: float = 0.0):
+    def __init__(self, deadline: float, monitor: str = "val_loss", closing_passes: float = 0.0,
+                 keep_best: bool = False):
         super().__init__()
-        self.deadline, self.monitor, self.cut = deadline, monitor, False
+        self.deadline, self.monitor, self.cut, self.keep_best = deadline, monitor, False, keep_best
         self.sign = 1.0 if "acc" in monitor else -1.0
         self.best, self.best_weights = -math.inf, None
         self.closing_passes, self.pass_s, self._test_began = closing_passes, 0.0, None
@@ -47,5 +49,5 @@ class FitDeadline(keras.callbacks.Callback):
             self.best, self.best_weights = self.sign * value, self.model.get_weights()
 
     def on_train_end(self, logs=None):
-        if self.cut and self.best_weights is not None:
+        if (self.cut or self.keep_best) and self.best_weights is not None:
             self.model.set_weights(self.best_weights)

@@ -31,15 +31,28 @@ def check_folds(k: int, dataset) -> None:
     if not dataset.in_memory:
         raise AdvisorError(f"--cv trains K copies on train + val held in memory; {dataset.info.name} is "
                            "streamed from disk: drop --cv (its validation split is large enough to judge on)")
-    if dataset.info.task == "regression":
-        smallest, what = dataset.count("train") + dataset.count("val"), "samples"
-    else:
-        labels = np.concatenate([dataset.labels("train"), dataset.labels("val")]).astype(np.int64)
-        smallest = int(np.bincount(labels, minlength=max(1, dataset.info.num_classes)).min())
-        what = "samples of every class"
+    smallest = _smallest_fold_unit(dataset)
+    what = "samples" if dataset.info.task == "regression" else "samples of every class"
     if k > smallest:
         fix = f"give --cv {smallest} or fewer" if smallest >= 2 else "drop --cv"
         raise AdvisorError(f"--cv {k} needs {k} {what} in train + val; this data has {smallest}: {fix}")
+
+
+def folds_possible(k: int, dataset) -> int:
+    """`k`, or fewer folds (at least 2) when a class has fewer than `k` samples in
+    train + val; 0 when no folds fit (streamed data, a class with one sample)."""
+    if not dataset.in_memory or dataset.count("val") == 0:
+        return 0
+    k = min(k, _smallest_fold_unit(dataset))
+    return k if k >= 2 else 0
+
+
+def _smallest_fold_unit(dataset) -> int:
+    """Samples in train + val (regression), or of the rarest class (classification)."""
+    if dataset.info.task == "regression":
+        return dataset.count("train") + dataset.count("val")
+    labels = np.concatenate([dataset.labels("train"), dataset.labels("val")]).astype(np.int64)
+    return int(np.bincount(labels, minlength=max(1, dataset.info.num_classes)).min())
 
 
 def check_finite(dataset) -> None:

@@ -188,3 +188,14 @@ def test_a_model_that_rescales_its_own_input_is_not_given_normalize():
     found = scaling.facts.get("unnormalized_input")
     assert found.severity == "info" and "the model scales its inputs itself (scale (Rescaling))" in found.evidence
     assert "normalize" not in dict(scaling.decision.recipes())
+
+
+def test_far_too_many_parameters_shrink_a_fresh_model_but_never_an_underfitting_or_trained_one():
+    too_big = finding("too_many_params", "300 params per sample")
+    plan = dict(decide(healthy(hidden_activations=["relu"], findings=[too_big])).recipes())
+    assert plan["width"] == {"factor": 0.5} and ("l1" in plan or "l2" in plan)
+    underfit = dict(decide(healthy(hidden_activations=["relu"], findings=[too_big, finding("underfitting")])).recipes())
+    assert "width" not in underfit
+    trained = decide(healthy(hidden_activations=["relu"], findings=[too_big, finding("pretrained_weights")]))
+    assert "width" not in dict(trained.recipes())
+    assert any("use a smaller model" in a.text for a in trained.advice)

@@ -36,6 +36,26 @@ def test_fit_deadline_stops_at_the_deadline_and_keeps_the_best_epoch():
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), stop.best_weights))
 
 
+def test_without_validation_the_lowest_training_loss_epoch_is_kept():
+    """The final fit on train + val (after --cv) has no validation to stop on: a late
+    divergence must not leave wrecked weights."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(256, 4)).astype("float32"), rng.integers(0, 3, 256)
+    model = _mlp()
+
+    class Wreck(keras.callbacks.Callback):  # the last epoch diverges
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 3:
+                self.model.set_weights([w * 1e3 for w in self.model.get_weights()])
+
+    keep = FitDeadline(time.monotonic() + 1e9, monitor="loss", keep_best=True)
+    history = model.fit(x, y, epochs=4, verbose=0, callbacks=[Wreck(), keep])
+    losses = history.history["loss"]
+    assert losses[3] > 10 * min(losses[:3]) and not keep.cut
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), keep.best_weights))
+    assert model.evaluate(x, y, verbose=0)[0] < 2 * min(losses[:3])
+
+
 def test_fit_deadline_leaves_room_for_the_closing_evaluations():
     """The deadline moves earlier by `closing_passes` times the slowest validation
     pass it saw: a model that evaluates slowly still ends inside the budget."""
@@ -72,8 +92,9 @@ def test_budget_hands_out_deadlines_inside_itself():
 
 @pytest.mark.slow
 def test_final_fit_cut_by_the_budget_leaves_a_complete_valid_run(tmp_path):
-    # 5,000 epochs cannot fit in 20 s: the final fit must end at the deadline.
-    result = train("iris", out=tmp_path / "run", budget_s=20, epochs=5000, tuner="none", quiet=True)
+    # 5,000 epochs cannot fit in 20 s: the final fit must end at the deadline (--ensemble 1:
+    # one model, so small data's automatic K-fold does not set the epochs).
+    result = train("iris", out=tmp_path / "run", budget_s=20, epochs=5000, tuner="none", quiet=True, ensemble=1)
     final = result.metrics["final_fit"]
     assert final["cut_at_deadline"] and final["epochs_run"] < final["epochs_planned"] == 5000
     assert json.loads((tmp_path / "run" / "status.json").read_text())["status"] == "complete"

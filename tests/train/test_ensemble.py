@@ -31,13 +31,13 @@ def test_soft_vote_is_the_mean_of_the_members_and_loads_as_one_model(tmp_path):
 
 
 @pytest.mark.slow
-def test_small_data_gets_an_ensemble_kept_only_if_it_validates_better(tmp_path):
-    """wine (124 training samples) is small data: with no --ensemble the rule book
-    chooses three members; every member's test metrics are reported."""
+def test_an_ensemble_is_kept_only_if_it_validates_better(tmp_path):
+    """--ensemble 3 on wine: the final model and the two best other trials; every
+    member's test metrics are reported."""
     result = train("wine", out=tmp_path / "run", budget_s=60, tuner="random", trials=3, epochs=4, seed=0,
-                   probe_epochs=3, quiet=True)
+                   probe_epochs=3, quiet=True, ensemble=3)
     voting = result.metrics["ensemble"]
-    assert voting["chosen_because"].startswith("small data: ")
+    assert voting["chosen_because"] == "--ensemble" and "cv" not in result.metrics
     assert [m["source"] for m in voting["members"]][0] == "final fit" and len(voting["members"]) == 3
     assert all(0.0 <= m["test"]["accuracy"] <= 1.0 for m in voting["members"])
     assert 0.0 <= voting["ensemble_test"]["accuracy"] <= 1.0

@@ -40,11 +40,14 @@ def test_cross_validate_scores_every_fold():
 
 
 @pytest.mark.slow
-def test_train_with_cv_reports_the_estimate_and_fits_on_train_and_val(tmp_path):
+def test_small_data_gets_a_k_fold_estimate_and_a_final_fit_on_train_and_val(tmp_path):
+    """wine (124 training samples) is small data: with neither --cv nor --ensemble the
+    rule book chooses 5 folds (README: K-fold beat the ensemble default on small data)."""
     result = train("wine", out=tmp_path / "run", budget_s=60, tuner="none", epochs=6, seed=0, probe_epochs=3,
-                   quiet=True, cv=3)
+                   quiet=True)
     estimate = result.metrics["cv"]
-    assert estimate["k"] == 3 and estimate["metric"] == "accuracy" and len(estimate["scores"]) == 3
+    assert estimate["k"] == 5 and estimate["metric"] == "accuracy" and len(estimate["scores"]) == 5
+    assert estimate["chosen_because"].startswith("small data: ") and "ensemble" not in result.metrics
     assert json.loads((result.run_dir / "cv.json").read_text()) == estimate
     # The final fit had no validation split: train + val were its training data.
     assert "val_loss" not in result.history and result.history["loss"]
