@@ -22,12 +22,13 @@ from advisor.hardware.detect import detect_hardware
 from advisor.hardware.precision import time_policies
 from advisor.model.defaults import BUILTIN_ARCHITECTURES, default_model, ensure_compiled, load_model
 from advisor.model.inspect import MULTI_CE, inspect_model, model_findings
+from advisor.probe.copies import check_input_shape
 from advisor.probe.detectors import detect
-from advisor.probe.run import check_input_shape, run_probe
+from advisor.probe.run import run_probe
 from advisor.report.text import format_report
 from advisor.rules.engine import decide
 from advisor.rules.facts import Facts
-from advisor.thresholds import resolve
+from advisor.thresholds import Thresholds, resolve
 from recipes import MixedPrecision, Plan
 from recipes.architecture.rebuild import CONV_LAYERS
 from recipes.compile_parts import loss_name_and_logits

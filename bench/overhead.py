@@ -6,7 +6,9 @@ import time
 import keras
 import numpy as np
 
-from advisor.probe.run import MONITOR_SAMPLES, ProbeMonitor, _fit, _TerminateOnNaN, clone_for_training, prepare
+from advisor.probe.copies import clone_for_training
+from advisor.probe.monitor import MONITOR_SAMPLES, AsyncTerminateOnNaN, ProbeMonitor
+from advisor.probe.run import _fit, prepare
 
 
 def measure_overhead(model, dataset, epochs: int = 5, batch_size: int = 32, seed: int = 0,
@@ -34,7 +36,7 @@ def measure_overhead(model, dataset, epochs: int = 5, batch_size: int = 32, seed
             callbacks = []
             if monitored:
                 monitor = ProbeMonitor(setup.x[:MONITOR_SAMPLES], setup.y[:MONITOR_SAMPLES])
-                callbacks = [monitor, _TerminateOnNaN()]
+                callbacks = [monitor, AsyncTerminateOnNaN()]
             wall, cpu = time.perf_counter(), time.process_time()
             _fit(clone, setup, epochs, callbacks)
             kind = "probe" if monitored else "plain"
@@ -57,8 +59,8 @@ def _main(argv=None) -> None:
     spec `advisor.data.load` accepts (e.g. mnist-5k)."""
     import argparse
 
-    from bench.faults import load_data
     from advisor.model.defaults import default_model
+    from bench.faults import load_data
 
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=_main.__doc__)
     parser.add_argument("data", nargs="*", default=["digits"])

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from advisor.findings import Finding
-from advisor.probe.run import TrainingTrace
+from advisor.probe.trace import TrainingTrace
 from advisor.thresholds import resolve
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from advisor.data import Dataset
 from advisor.errors import AdvisorError
 from advisor.model.defaults import default_loss
-from advisor.probe.run import copy_with_weights
+from advisor.probe.copies import copy_with_weights
 
 DEFAULT_STEPS = 100  # fastai's num_it: enough points for the curve, seconds on CPU
 SMOOTHING = 0.98  # EMA beta, as fastai

@@ -9,7 +9,7 @@ import numpy as np
 
 from advisor.diagnosis import MIN_PROBE_STEPS, PROBE_BATCH
 from advisor.errors import AdvisorError
-from advisor.probe.run import clone_for_training
+from advisor.probe.copies import clone_for_training
 from advisor.training.budget import MIN_BUDGET_S, Budget
 from advisor.training.options import check_plan_path
 from recipes import Plan

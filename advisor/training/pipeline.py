@@ -8,7 +8,6 @@ the final fit continues from its last epoch (keras BackupAndRestore). One
 from __future__ import annotations
 
 import dataclasses
-import math
 import shutil
 import statistics
 import tempfile

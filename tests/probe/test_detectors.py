@@ -4,7 +4,7 @@ import math
 import pytest
 
 from advisor.probe.detectors import detect
-from advisor.probe.run import TrainingTrace
+from advisor.probe.trace import TrainingTrace
 
 LN10 = math.log(10)
 

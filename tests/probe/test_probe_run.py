@@ -4,9 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from advisor.probe import run as probe_module
 from advisor.errors import AdvisorError
-from advisor.probe.run import TrainingTrace, overfit_tiny_subset, run_probe
+from advisor.probe import run as probe_module
+from advisor.probe.run import run_probe
+from advisor.probe.sanity import overfit_tiny_subset
+from advisor.probe.trace import TrainingTrace
 from bench.overhead import measure_overhead
 
 
