@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-ARGS = ["train", "iris", "--tuner", "none", "--epochs", "3", "--budget", "40s", "--seed", "0"]
+# --ensemble 1: one model, no small-data K-fold (these cases are about the run folder, not the folds).
+ARGS = ["train", "iris", "--tuner", "none", "--epochs", "3", "--budget", "40s", "--seed", "0", "--ensemble", "1"]
 TIMEOUT_S = 240
 
 
