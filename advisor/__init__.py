@@ -4,7 +4,7 @@
 when one of them is first used, so `advisor --help` stays fast.
 """
 __version__ = "0.1.0"
-__all__ = ["diagnose", "train"]
+__all__ = ["diagnose", "train", "Watch"]
 
 
 def __getattr__(name):
@@ -14,7 +14,11 @@ def __getattr__(name):
 
         return diagnose
     if name == "train":
-        from advisor.training.pipeline import train
+        from advisor.pipeline import train
 
         return train
+    if name == "Watch":
+        from advisor.watch import Watch
+
+        return Watch
     raise AttributeError(f"module 'advisor' has no attribute {name!r}")

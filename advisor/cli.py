@@ -20,8 +20,7 @@ import click
 
 from advisor import __version__
 from advisor.errors import AdvisorError
-from advisor.training import options
-from advisor.training.options import TUNERS
+from advisor.runtime.options import TUNERS, TrainOptions
 
 # Before any TensorFlow import: keep its C++ INFO/WARNING logs off the output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -110,7 +109,7 @@ def _fail(message: str):
 
 def _disk_error(err: Exception, own_process: bool) -> bool:
     """A disk error (anywhere in err's chain) as one line, exit 2; False when err is not one."""
-    from advisor.training.run_safety import discard_partial, disk_error_message
+    from advisor.runtime.run_safety import discard_partial, disk_error_message
 
     message = disk_error_message(err)
     if message is None:
@@ -130,7 +129,7 @@ def _interrupted(abort: click.Abort, args) -> None:
     argv = ["advisor", *(sys.argv[1:] if args is None else args)]
     if not isinstance(abort.__cause__, KeyboardInterrupt) or argv[1:2] != ["train"]:
         _fail("aborted")
-    from advisor.training.run_safety import interrupt_message
+    from advisor.runtime.run_safety import interrupt_message
 
     click.echo(interrupt_message(argv), err=True)
     sys.exit(EXIT_INTERRUPTED)
@@ -240,7 +239,7 @@ def diagnose(data, target, data_dir, task, seed, model_spec, pretrained, probe_e
         import_tensorflow_quietly()
         from advisor.data import load
         from advisor.diagnosis import diagnose as run_diagnose
-        from advisor.training.progress import Progress
+        from advisor.runtime.progress import Progress
 
         dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
         result = run_diagnose(model_spec, dataset, probe_epochs=probe_epochs, probe_seconds=probe_seconds,
@@ -293,32 +292,27 @@ def train(data, target, data_dir, task, seed, model_spec, pretrained, plan_path,
     Leaves a run folder with model.keras, plan.json, findings.json,
     metrics.json, trials.json, TensorBoard logs and report.html.
     """
-    budget_s = _budget_seconds(budget)
-    # The library's own checks, before the TensorFlow import (a worker's role is the CLI's).
-    options.check_options(tuner=tuner or "bayesian", tuner_role=tuner_role if tuner_role == "chief" else None,
-                          budget_s=budget_s, epochs=epochs, trials=trials, ensemble=ensemble, cv=cv,
-                          resume=resume, out=out)
-    options.check_plan_path(plan_path)
+    # The library's own checks, once, before the TensorFlow import (a worker's role is the CLI's).
+    options = TrainOptions(plan=plan_path, budget_s=_budget_seconds(budget), trials=trials, tuner=tuner,
+                           epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
+                           deterministic=deterministic, tuner_role=tuner_role if tuner_role == "chief" else None,
+                           worker_timeout_s=worker_timeout, started_at=STARTED_AT, pretrained=pretrained,
+                           ensemble=ensemble, cv=cv)
     import_tensorflow_quietly()
-    from advisor.training import hosts as cluster
     from advisor.data import load
-    from advisor.training.pipeline import train as run_train
+    from advisor.pipeline import train as run_train
+    from advisor.runtime import hosts
 
-    cluster.check(cluster.cluster_size(), plan_path, tuner_role, resume)
-    cluster.start()  # with TF_CONFIG: before loading data runs any TensorFlow op
-
+    hosts.start()  # with TF_CONFIG: before loading data runs any TensorFlow op
     dataset = load(data, target=target, data_dir=data_dir, seed=seed, task=task)
     if tuner_role == "worker":
-        from advisor.search.cluster import run_worker
+        from advisor.search.distributed import run_worker
 
         ran = run_worker(dataset, model_spec, quiet=quiet or as_json)
         if as_json:
             click.echo(json.dumps({"role": "worker", "trials": ran}))
         return
-    result = run_train(dataset, model_spec, plan=plan_path, budget_s=budget_s, trials=trials, tuner=tuner,
-                       epochs=epochs, out=out, resume=resume, seed=seed, quiet=quiet or as_json,
-                       deterministic=deterministic, tuner_role=tuner_role, worker_timeout_s=worker_timeout,
-                       started_at=STARTED_AT, pretrained=pretrained, ensemble=ensemble, cv=cv)
+    result = run_train(dataset, model_spec, options)
     if as_json:
         summary = {"run_dir": str(result.run_dir), "metrics": {k: v for k, v in result.metrics.items()
                                                                if k not in ("per_class", "confusion_matrix")},

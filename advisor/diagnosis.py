@@ -29,7 +29,7 @@ from advisor.report.text import format_report
 from advisor.rules.engine import decide
 from advisor.rules.facts import Facts
 from advisor.thresholds import Thresholds, resolve
-from recipes import MixedPrecision, Plan
+from recipes import LossForLabels, MixedPrecision, Plan
 from recipes.architecture.rebuild import CONV_LAYERS
 from recipes.compile_parts import loss_name_and_logits
 
@@ -136,7 +136,8 @@ def check_model_fits(net, info, spec) -> None:
     check_input_shape(net, info)
     units = outputs[0].shape[-1]
     loss_name, _ = loss_name_and_logits(net.loss)
-    if loss_name in MULTI_CE and info.task != "regression" and units is not None and units < info.num_classes:
+    # (a single unit on a binary task is fine: a categorical loss there becomes binary cross-entropy, LossForLabels)
+    if loss_name in MULTI_CE and info.task == "multiclass" and units is not None and units < info.num_classes:
         raise AdvisorError(f"model {spec!r}: the output layer has {units} units but the data has "
                            f"{info.num_classes} classes (label ids 0..{info.num_classes - 1}); "
                            f"use Dense({info.num_classes}) as the output layer")
@@ -207,7 +208,7 @@ def diagnose(model=None, data="digits", *, target=None, data_dir=None, probe_epo
     precision = None
     if measure_precision and probe and hardware.mixed_policies() and _has_conv(net):
         say("precision", "timing float32 against mixed precision")
-        precision = _time_precision(net, dataset)
+        precision = _time_precision(net, dataset, fixes=[LossForLabels()] if model_profile.label_mismatch else [])
 
     facts = Facts.build(data_profile=data_profile, model_profile=model_profile, trace=trace,
                         hardware=hardware, findings=findings, precision=precision)
@@ -222,14 +223,15 @@ def _has_conv(net) -> bool:
     return any(isinstance(layer, CONV_LAYERS) for layer in net.layers)
 
 
-def _time_precision(net, dataset) -> dict:
-    """Time the model's train steps as float32 and under the machine's mixed policy."""
+def _time_precision(net, dataset, fixes=()) -> dict:
+    """Time the model's train steps as float32 and under the machine's mixed policy
+    (with `fixes`: recipes without which the model cannot compute its loss)."""
     x, y = dataset.sample("train", 64)
 
     def build():
         # time_policies sets the global policy before each build; the recipe is
         # what `train` would apply, so the timing is of the real candidate.
         policy = keras.config.dtype_policy().name
-        return Plan([MixedPrecision(policy=policy)] if policy != "float32" else []).build(net)
+        return Plan(list(fixes) + ([MixedPrecision(policy=policy)] if policy != "float32" else [])).build(net)
 
     return time_policies(build, (x, y))

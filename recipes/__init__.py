@@ -26,6 +26,7 @@ from recipes.regularizers.l1 import L1
 from recipes.regularizers.l2 import L2
 from recipes.regularizers.label_smoothing import LabelSmoothing
 from recipes.optimizers.learning_rate import LearningRate
+from recipes.losses.for_labels import LossForLabels
 from recipes.metrics import Metrics
 from recipes.hardware.mirrored import Mirrored
 from recipes.hardware.mixed_precision import MixedPrecision
@@ -49,7 +50,7 @@ from recipes.architecture.width import Width
 __all__ = [
     "Activation", "Adagrad", "Adam", "AdamW", "BatchNorm", "BatchSize", "ClassWeights", "Depth",
     "Dropout", "EarlyStop", "ExponentialDecay", "FineTune", "FocalLoss", "GradientClip", "HeadLossPairing",
-    "ImageAugment", "Initializer", "L1", "L2", "LabelSmoothing", "LearningRate", "Metrics", "Mirrored",
+    "ImageAugment", "Initializer", "L1", "L2", "LabelSmoothing", "LearningRate", "LossForLabels", "Metrics", "Mirrored",
     "MixedPrecision", "MultiWorker", "Normalize", "OneCycle", "Oversample", "Plan", "Recipe",
     "ReduceOnPlateau", "RMSprop", "SGD", "StepDecay", "TabularNoise", "TensorBoard",
     "TrainingSetup", "WarmupCosine", "Width", "all_recipes", "get", "register",

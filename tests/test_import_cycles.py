@@ -60,11 +60,38 @@ def test_no_import_cycle(package):
     assert cycle is None, " -> ".join(cycle)
 
 
+def _packages(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The same graph between `advisor.<package>` (a top-level module is its own node)."""
+    def node(module):
+        return ".".join(module.split(".")[:2])
+
+    packages = {}
+    for module, deps in graph.items():
+        packages.setdefault(node(module), set()).update(node(d) for d in deps if node(d) != node(module))
+    return packages
+
+
+def test_no_import_cycle_between_packages():
+    """docs/architecture.md's layers: no package imports one that imports it back (the
+    package `advisor` itself, whose __init__ only re-exports lazily, left out)."""
+    packages = {k: v - {"advisor"} for k, v in _packages(_graph("advisor")).items() if k != "advisor"}
+    cycle = _cycle(packages)
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_search_and_training_stand_side_by_side_on_the_runtime():
+    packages = _packages(_graph("advisor"))
+    assert "advisor.training" not in packages["advisor.search"]
+    assert "advisor.search" not in packages["advisor.training"]
+    # The bottom layer: budget, progress, run folder... import no other stage.
+    assert packages["advisor.runtime"] <= {"advisor.errors"}, packages["advisor.runtime"]
+
+
 def test_the_check_sees_a_cycle_through_a_local_import():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     graph = _graph("advisor")
     assert "advisor.probe.trace" in graph["advisor.probe.detectors"]  # a module-level import
-    assert "advisor.training.pipeline" in graph["advisor.cli"]  # a function-local one (cli imports lazily)
+    assert "advisor.pipeline" in graph["advisor.cli"]  # a function-local one (cli imports lazily)
 
 
 def test_stage_packages_do_not_shadow_the_lazy_exports():
@@ -72,8 +99,8 @@ def test_stage_packages_do_not_shadow_the_lazy_exports():
     the function (a package named `advisor.train` would have replaced it)."""
     import types
 
-    import advisor.training.pipeline  # noqa: F401
+    import advisor.pipeline  # noqa: F401
     from advisor import diagnose, train
 
     assert callable(train) and callable(diagnose)
-    assert not isinstance(train, types.ModuleType) and train.__module__ == "advisor.training.pipeline"
+    assert not isinstance(train, types.ModuleType) and train.__module__ == "advisor.pipeline"

@@ -111,7 +111,7 @@ def test_extractor_reads_citations_and_skips_code():
     assert citations("[KNOWLEDGE.md section 6, S1]") == {"S1"}
     # Not citations: subscripts and type hints, code spans, usage strings, AWS-like names.
     assert citations("-> list[Rule]; x[N]; f(a)[0]") == set()
-    assert citations("`python -m bench.faults [--seed N] [CASE ...]`") == set()
+    assert citations("`python -m advisor.testing.faults [--seed N] [CASE ...]`") == set()
     assert citations("a `[B, T]` tensor, MS1, S10") == set()
 
 

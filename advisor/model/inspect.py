@@ -26,7 +26,9 @@ from advisor.findings import Finding
 from advisor.thresholds import Thresholds, resolve
 from recipes.architecture.activation import DEAD_ZONE, RELU_FAMILY, SATURATING
 from recipes.compile_parts import loss_name_and_logits
+from recipes.losses.for_labels import label_mismatch
 from recipes.architecture.depth import is_plain_stack
+from recipes.architecture.rebuild import layer_activation
 
 MULTI_CE = {"categorical_crossentropy", "sparse_categorical_crossentropy",
             "categorical_focal_crossentropy", "sparse_categorical_focal_crossentropy"}
@@ -81,18 +83,18 @@ class ModelProfile:
     new_head: list[str] = dataclasses.field(default_factory=list)
     base_top: str | None = None
     input_scaling: str | None = None  # the Rescaling/Normalization layer scaling the input first, if any
+    label_mismatch: str | None = None  # why the loss cannot read class ids (the labels the advisor feeds)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 def activation_name(layer) -> str | None:
-    """Name of the non-linearity a layer applies, or None if it applies none."""
-    kind = type(layer).__name__
-    if kind == "ReLU":
-        return "leaky_relu" if layer.negative_slope else "relu"
-    if kind in ("LeakyReLU", "ELU", "PReLU", "Softmax"):
-        return {"LeakyReLU": "leaky_relu"}.get(kind, kind.lower())
+    """Name of the non-linearity a layer applies, or None if it applies none: an
+    activation layer's (`Activation`, `ReLU`, `ELU`...), else its own `activation`."""
+    named = layer_activation(layer)
+    if named is not None:
+        return named
     fn = getattr(layer, "activation", None)
     return getattr(fn, "__name__", None) if callable(fn) else None
 
@@ -240,11 +242,13 @@ def inspect_model(model: keras.Model, info, pretrained: bool = False) -> ModelPr
     n_train = int(info.counts.get("train", 0))
     num_params = int(model.count_params())
     base_top, head = new_head(model)
+    units = int(model.outputs[0].shape[-1]) if getattr(model, "outputs", None) else None
+    output = (computing[-1].activation or "linear") if computing else None
     return ModelProfile(
         num_params=num_params,
         depth=len(computing),
         hidden_activations=[layer.activation or "linear" for layer in computing[:-1]],
-        output_activation=(computing[-1].activation or "linear") if computing else None,
+        output_activation=output,
         loss=loss,
         from_logits=from_logits,
         optimizer=type(optimizer).__name__.lower() if optimizer is not None else None,
@@ -254,13 +258,14 @@ def inspect_model(model: keras.Model, info, pretrained: bool = False) -> ModelPr
         max_dropout_rate=max(dropouts, default=0.0),
         compiled=compiled,
         plain_stack=is_plain_stack(model),
-        output_units=int(model.outputs[0].shape[-1]) if getattr(model, "outputs", None) else None,
+        output_units=units,
         n_train=n_train,
         params_per_sample=num_params / n_train if n_train else None,
         layers=[dataclasses.asdict(layer) for layer in layers],
         trained_weights="the user says so (--pretrained)" if pretrained else trained_weights(model),
         base_top=base_top, new_head=head,
         input_scaling=_input_scaling(model),
+        label_mismatch=label_mismatch(model.loss, units, output) if compiled and info.task != "regression" else None,
     )
 
 
@@ -320,11 +325,14 @@ def _pairing_findings(p: ModelProfile, info) -> list[Finding]:
     units, expected = p.output_units, None
     if info.task == "multiclass" and units != info.num_classes:
         expected = info.num_classes
-    elif info.task == "binary" and (units not in (1, 2) or (units == 2 and loss in BINARY_CE)
-                                    or (units == 1 and loss in MULTI_CE)):
+    elif info.task == "binary" and units not in (1, 2):
         expected = 1 if loss in BINARY_CE else 2
     elif info.task == "regression" and units != 1:
         expected = 1
+    # Whatever else is wrong with the head, a loss that cannot read class ids fails on this data.
+    why = p.label_mismatch if expected is None and info.task != "regression" else None
+    if why:  # the loss recipe `loss_for_labels` fixes it and leaves the model as written
+        found.append(_finding("label_loss_mismatch", "high", why, loss=loss, output_units=units))
     if expected is not None:
         found.append(_finding("output_units_mismatch", "high", f"output layer has {units} units but the "
                               f"{info.task} task with {info.num_classes} classes and {loss} needs {expected}",

@@ -6,6 +6,9 @@ import keras
 
 from advisor.errors import AdvisorError
 from advisor.model.defaults import compile_default
+from advisor.model.inspect import activation_name
+from recipes.compile_parts import output_head
+from recipes.losses.for_labels import LossForLabels, label_mismatch
 
 ACCURACY_KEYS = ("accuracy", "sparse_categorical_accuracy", "categorical_accuracy",
                   "binary_accuracy", "acc")
@@ -47,19 +50,31 @@ def copy_with_weights(model, purpose: str) -> keras.Model:
 def clone_for_training(model, info) -> keras.Model:
     """A new model with the same architecture, weights and compile settings
     (fresh optimizer state); an accuracy metric is added for classification so
-    the detectors always have one. `model` itself is not touched."""
+    the detectors always have one, and a loss that cannot read class ids (the
+    labels the advisor feeds: `recipes.losses.for_labels.label_mismatch`) is
+    swapped for its form that can (`LossForLabels`), so the probe sees the
+    model train. `model` itself is not touched."""
     clone = copy_with_weights(model, "to probe it")
     if not getattr(model, "compiled", False):
         return compile_default(clone, info.task)
     try:  # compile config round trip = a new optimizer with the same settings
         config = keras.saving.deserialize_keras_object(model.get_compile_config())
-    except Exception:  # noqa: BLE001  custom objects that do not deserialize
+    except (TypeError, ValueError):  # custom objects that do not deserialize
         config = {"optimizer": model.optimizer.__class__.from_config(model.optimizer.get_config()),
                   "loss": model.loss}
     metrics = config.get("metrics")
+    if info.task != "regression":
+        head = output_head(clone, config.get("loss"))
+        if label_mismatch(head.loss, head.units, _output_activation(clone)):
+            config["loss"] = LossForLabels().loss_for(head)
     if info.task != "regression" and (metrics is None or isinstance(metrics, list)):
         names = [m if isinstance(m, str) else getattr(m, "name", "") for m in metrics or []]
         if not any(n in ACCURACY_KEYS for n in names):
             config["metrics"] = list(metrics or []) + ["accuracy"]
     clone.compile(**config)
     return clone
+
+
+def _output_activation(model) -> str | None:
+    """The activation the model's output ends with (its last layer's, Activation layers included)."""
+    return activation_name(model.layers[-1]) if model.layers else None

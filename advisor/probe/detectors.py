@@ -43,8 +43,9 @@ def _divergence(tr, t) -> list[Finding]:
     found, h = [], tr.history
     if tr.nan:
         where, epoch = tr.nan["where"], tr.nan["epoch"] + 1
-        found.append(_f("divergence", "high", f"NaN/inf in the {where} at epoch {epoch}; training "
-                        f"stopped [AT]", where=where, epoch=epoch))
+        stopped = "; training stopped" if tr.stopped == "nan" else ""
+        found.append(_f("divergence", "high", f"NaN/inf in the {where} at epoch {epoch}{stopped} [AT]",
+                        where=where, epoch=epoch))
         if where in ("gradients", "weights"):
             found.append(_f("exploding_gradient", "high", f"NaN/inf in the {where} at epoch {epoch} [AT]",
                             where=where, epoch=epoch))
@@ -258,8 +259,10 @@ def detect(trace, thresholds=None) -> list[Finding]:
     found += _activations(tr, t) + _weights(tr, t) + _sanity(tr, t)
     if not found and tr.epochs:
         h, key = tr.history, tr.accuracy_key
-        summary = (f"train accuracy {h[key][-1]:.1%}, validation {h['val_' + key][-1]:.1%}" if key
-                   else f"train loss {h['loss'][-1]:.3g}, validation {h['val_loss'][-1]:.3g}")
+        summary = (f"train accuracy {h[key][-1]:.1%}" if key else f"train loss {h['loss'][-1]:.3g}")
+        val = h.get("val_" + key if key else "val_loss")
+        if val:  # a user's fit (advisor.Watch) may have no validation data
+            summary += f", validation {val[-1]:.1%}" if key else f", validation {val[-1]:.3g}"
         found.append(_f("good_fit", "info", f"after {tr.epochs} epochs {summary}; no training problem detected",
                         epochs=tr.epochs))
     return found

@@ -19,21 +19,19 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from typing import Any
 
 import keras
 import numpy as np
 
+from advisor.callbacks.lr_sweep import DIVERGENCE_FACTOR, LRSweep
 from advisor.data import Dataset
 from advisor.errors import AdvisorError
 from advisor.model.defaults import default_loss
 from advisor.probe.copies import copy_with_weights
 
 DEFAULT_STEPS = 100  # fastai's num_it: enough points for the curve, seconds on CPU
-SMOOTHING = 0.98  # EMA beta, as fastai
-DIVERGENCE_FACTOR = 4.0  # stop once the smoothed loss exceeds 4x its minimum, as fastai
 SKIP_END = 5  # fastai drops the last points (the blow-up) before its valley
 # Width of the lag-free smoothing the suggestion is read from (`centered_curve`):
 # 0.5 decade (~6 steps of a 100-step sweep each side). On digits and mnist1d MLPs
@@ -74,47 +72,6 @@ class LRFinding:
         return dataclasses.asdict(self)
 
 
-class _SweepCallback(keras.callbacks.Callback):
-    """Sets the learning rate before each batch, records the batch loss after it,
-    and stops on divergence, NaN or the deadline."""
-
-    def __init__(self, lrs: np.ndarray, deadline: float | None):
-        super().__init__()
-        self.schedule = lrs
-        self.deadline = deadline
-        self.lrs: list[float] = []
-        self.raw: list[float] = []
-        self.smoothed: list[float] = []
-        self._avg = 0.0
-        self.stop_reason = "end_lr"
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.optimizer.learning_rate = float(self.schedule[batch])
-        # Keras' logged "loss" is the mean since the epoch began; reset it so
-        # on_train_batch_end sees this batch's loss alone.
-        self.model.reset_metrics()
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = float(logs["loss"])
-        if not math.isfinite(loss):
-            return self._stop("nan")
-        self._avg = SMOOTHING * self._avg + (1 - SMOOTHING) * loss
-        smooth = self._avg / (1 - SMOOTHING ** (len(self.raw) + 1))
-        self.lrs.append(float(self.schedule[batch]))
-        self.raw.append(loss)
-        self.smoothed.append(smooth)
-        if not math.isfinite(smooth):
-            return self._stop("nan")
-        if smooth > DIVERGENCE_FACTOR * min(self.smoothed):
-            return self._stop("diverged")
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            return self._stop("deadline")
-
-    def _stop(self, reason):
-        self.stop_reason = reason
-        self.model.stop_training = True
-
-
 def lr_range_test(model, dataset, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: int | None = None,
                   batch_size: int = 32, seed: int = 0, deadline: float | None = None) -> LRFinding:
     """Sweep the learning rate exponentially over one batch per step and suggest one.
@@ -144,7 +101,7 @@ def lr_range_test(model, dataset, *, start_lr: float = 1e-7, end_lr: float = 10.
     batches, info = _sweep_batches(dataset, steps, int(batch_size), seed)
     clone = _clone(model, info, start_lr)
     schedule = start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
-    sweep = _SweepCallback(schedule, deadline)
+    sweep = LRSweep(schedule, deadline)
     began = time.monotonic()
     clone.fit(**batches, epochs=1, shuffle=False, verbose=0, callbacks=[sweep])
     seconds = time.monotonic() - began

@@ -33,7 +33,8 @@ from advisor.data.dataset import STREAM_BATCH
 from advisor.errors import AdvisorError
 from advisor.model.inspect import MULTI_CE
 from advisor.probe.copies import accuracy_key, check_input_shape, clone_for_training
-from advisor.probe.monitor import MONITOR_SAMPLES, AsyncTerminateOnNaN, ProbeMonitor, kernel_layers
+from advisor.callbacks.fit_data import MONITOR_SAMPLES
+from advisor.callbacks.monitor import AsyncTerminateOnNaN, ProbeMonitor
 from advisor.probe.sanity import overfit_tiny_subset
 from advisor.probe.trace import TrainingTrace
 from recipes.compile_parts import loss_name_and_logits
@@ -180,21 +181,16 @@ def run_probe(model, dataset, *, epochs: int | None = 5, seconds: float | None =
     key = accuracy_key(history)
     return TrainingTrace(
         history=history, initial_loss=float(before["loss"]), expected_initial_loss=expected,
-        grad_norms=monitor.grad_norms, update_ratios=monitor.update_ratios,
-        activation_stats=monitor.acts, step_time_s=float(np.median(times)) / steps if times else None,
+        step_time_s=float(np.median(times)) / steps if times else None,
         epochs=len(history.get("loss", [])), seed=seed, batch_size=setup.batch_size, steps_per_epoch=steps,
         task=info.task, num_classes=info.num_classes, loss_name=loss_name, accuracy_key=key,
         initial_accuracy=float(before[key]) if key in before else None, baseline_loss=baseline,
-        layer_order=[name for name, _ in monitor.kernels], initial_grad_norms=monitor.initial_grad_norms,
-        zero_grad_shares=monitor.zero_grads, weight_change=monitor.weight_change,
-        trainable={layer.name: bool(layer.trainable) for layer in kernel_layers(clone)},
-        nan=monitor.nan, stopped=monitor.stopped, subset=subset,
-        wall_time_s=time.perf_counter() - start, monitor_time_s=monitor.monitor_time)
+        subset=subset, wall_time_s=time.perf_counter() - start, **monitor.trace_fields())
 
 
 def _check_output_units(model, info) -> None:
     units = model.outputs[0].shape[-1] if getattr(model, "outputs", None) else None
     loss_name, _ = loss_name_and_logits(model.loss)
-    if loss_name in MULTI_CE and info.task != "regression" and units is not None and units < info.num_classes:
+    if loss_name in MULTI_CE and info.task == "multiclass" and units is not None and units < info.num_classes:
         raise AdvisorError(f"The output layer has {units} units but the data has {info.num_classes} classes; "
                            f"use Dense({info.num_classes}) as the output layer")

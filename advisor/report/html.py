@@ -29,7 +29,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _num(v) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+    return "–" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _hp(values: dict) -> str:
@@ -125,17 +125,41 @@ def render(run) -> str:
             [[_e(p), _e(", ".join(options)), _e(space.get("rule_book_choice", {}).get(p, "")),
               _e(tuned.get("best_hyperparameters", {}).get(f"repair/{p}", ""))]
              for p, options in space["choices"].items()]))
+    search = metrics.get("search") or {}
+    if search:
+        chance = search.get("chance") or {}
+        bar = (f"; a setup trains once {_e(search.get('objective'))} beats {_num(chance.get('value'))} by "
+               f"{_num(chance.get('margin'))}" if chance.get("value") is not None else "")
+        parts.append(f"<h2>How the search ended</h2><p>It stopped because: <b>{_e(search.get('stopped_because'))}"
+                     f"</b> after {_e(search.get('trials'))} trials ({_e(search.get('failed_trials', 0))} diverged "
+                     f"or cut before an epoch){bar}. "
+                     + ("A setup trains." if search.get("trains") else
+                        "<b>No trial trains</b>: every second went to the search, no extra and no final fit "
+                        "were paid.") + "</p>")
     ablation = tuned.get("ablation", [])
     parts.append("<h2>Evidence for each recipe kept (ablation)</h2>" + (_table(
-        ["recipe", "objective with", "objective without", "verdict"],
+        ["recipe", "objective with", "objective without", "effect", "verdict"],
         [[f"<code>{_e(a['recipe'])}</code>", _num(a["objective_with"]), _num(a["objective_without"]),
+          _e(a.get("effect") or ""),
           f'<span class="{"kept" if a["kept"] else "dropped"}">{"kept" if a["kept"] else "dropped"}</span>'
           + (f" <small>({_e(a['note'])})</small>" if a.get("note") else "")]
-         for a in ablation]) if ablation else "<p>The best plan had no recipe to ablate, or no time was left.</p>"))
+         for a in ablation]) if ablation else "<p>No ablation: it runs only from time the search no longer "
+                                              "needs, for a plan that trains.</p>"))
     final = metrics.get("final_fit") or {}
+    if final.get("skipped"):
+        parts.append(f"<p><b>No final fit</b>: {_e(final['skipped'])}.</p>")
     if final.get("cut_at_deadline"):
         parts.append(f"<p><b>The final fit was cut short by the budget</b> after {_e(final.get('epochs_run'))} of "
-                     f"{_e(final.get('epochs_planned'))} epochs; the model kept: {_e(final.get('kept'))}.</p>")
+                     f"{_e(final.get('epochs_planned'))} epochs.</p>")
+    kept = metrics.get("kept") or {}
+    if kept:
+        parts.append(f"<h2>The model kept, and why</h2><p><b>{_e(kept['kept'])}</b>: {_e(kept['why'])}.</p>"
+                     + _table(["candidate", f"validation {_e(kept.get('objective', ''))}", "note"],
+                              [[_e(c["name"]), _num(c["validation"]), _e(c.get("note", ""))]
+                               for c in kept.get("candidates", [])]))
+    if metrics.get("time"):
+        parts.append("<h2>Where the time went</h2>" + _table(
+            ["stage", "seconds"], [[_e(r["stage"]), f"{r['seconds']:.1f}"] for r in metrics["time"]]))
 
     recoveries = run.read_json("recoveries.json") or []
     if recoveries:
@@ -168,3 +192,61 @@ def render(run) -> str:
 
 def write_report(run) -> None:
     run.write_text("report.html", render(run))
+
+
+def _grad_norms(epochs: list, norms: list[dict]) -> str:
+    """Per-layer gradient norm on the fixed sample at each measurement (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = list(dict.fromkeys(name for snapshot in norms for name in snapshot))
+    if not layers or len(epochs) != len(norms):
+        return ""
+    fig, ax = plt.subplots(figsize=(4.6, 3))
+    for name in layers:
+        values = [s.get(name) if isinstance(s.get(name), (int, float)) and s.get(name) > 0 else None for s in norms]
+        ax.plot(epochs, [float("nan") if v is None else v for v in values], marker="o", label=name)
+    ax.set_yscale("log"), ax.set_xlabel("epoch (0 = initialization)"), ax.set_title("gradient norm per layer")
+    if len(layers) <= 10:
+        ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def render_watch(page: dict) -> str:
+    """The report page of an `advisor.Watch` run (the user's own fit): the findings as
+    they were confirmed, with the recipes the rule book would apply, the plan and why,
+    the checks the fit gave no data for, the learning curves and the gradient norms.
+
+    `page` is what `Watch.write` assembles: model, epochs, history, findings (finding
+    dicts with "epoch" and "try"), plan (`Decision.to_dict()`), skipped, stopped,
+    grad_norms ({"epochs", "norms"}), monitor_s. (`render(run)` is the `advisor train` page.)
+    """
+    parts = [f"<h1>advisor Watch: {_e(page.get('model', ''))}</h1>",
+             f"<p><span class='metric'><b>epochs</b>{_e(page.get('epochs', ''))}</span>"
+             f"<span class='metric'><b>Watch's own time</b>{page.get('monitor_s', 0.0):.2f}s</span></p>"]
+    if page.get("stopped"):
+        parts.append(f"<p><b>Watch stopped the fit</b>: {_e(page['stopped'])}</p>")
+    findings = page.get("findings", [])
+    parts.append("<h2>Findings</h2>" + (_table(["epoch", "severity", "finding", "evidence", "try"], [
+        [_e(f.get("epoch", "")), f'<span class="{_e(f["severity"])}">{_e(f["severity"])}</span>',
+         _e(f["name"] + (f" [{f['layer']}]" if f.get("layer") else "")), _e(f["evidence"]), _e(f.get("try", ""))]
+        for f in findings]) if findings else "<p>No training problem found.</p>"))
+    if page.get("skipped"):
+        parts.append("<p>Not checked in this fit:</p><ul>" + "".join(f"<li>{_e(s)}</li>" for s in page["skipped"])
+                     + "</ul>")
+    decision = page.get("plan") or {}
+    rows = [[f"<code>{_e(c.get('recipe'))}</code>", _e(c.get("config")), _e(", ".join(c.get("rules", []))),
+             _e(" | ".join(dict.fromkeys(c.get("why", []))))] for c in decision.get("chosen", [])]
+    parts.append("<h2>The rule book's plan, and why</h2>" + _table(["recipe", "config", "rules", "why"], rows)
+                 + "<p>Train with it: <code>advisor train DATA --model MODEL --plan plan.json</code></p>")
+    if decision.get("advice"):
+        parts.append("<p>Advice:</p><ul>" + "".join(
+            f"<li>{_e(a['text'])} <small>({_e('; '.join(a.get('why', [])))})</small></li>"
+            for a in decision["advice"]) + "</ul>")
+    grads = page.get("grad_norms") or {}
+    figs = [_curves(page.get("history") or {}, "fit"), _grad_norms(grads.get("epochs", []), grads.get("norms", []))]
+    parts.append("<h2>Learning curves and gradient norms</h2><div class='figs'>" + "".join(figs) + "</div>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>advisor Watch</title>"
+            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")

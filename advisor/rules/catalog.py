@@ -14,7 +14,7 @@ RECIPE_STAGES: dict[str, tuple[str, ...]] = {
               "l1", "l2", "fine_tune"),
     "optimizer": ("sgd", "adagrad", "rmsprop", "adam", "adamw", "learning_rate"),
     "schedule": ("step_decay", "exponential_decay", "warmup_cosine", "one_cycle", "reduce_on_plateau"),
-    "loss": ("focal_loss", "label_smoothing"),
+    "loss": ("loss_for_labels", "focal_loss", "label_smoothing"),
     "compile": ("gradient_clip", "metrics"),
     "fit": ("early_stop", "batch_size", "tensorboard"),
 }
@@ -27,7 +27,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
     "data": ("class_imbalance", "unnormalized_input", "small_data", "large_data", "few_samples_per_class",
              "nan_or_inf", "constant_features", "duplicates_in_train", "leakage_across_splits",
              "missing_class_in_split", "single_class"),
-    "model": ("loss_output_mismatch", "output_units_mismatch", "regression_output_activation", "high_dropout",
+    "model": ("loss_output_mismatch", "label_loss_mismatch", "output_units_mismatch", "regression_output_activation", "high_dropout",
               "init_activation_mismatch", "zero_init", "deep_saturating_stack", "bn_after_activation",
               "too_many_params", "not_compiled", "dead_zone_activation", "init_scale", "pretrained_weights"),
     "training": ("overfitting", "underfitting", "good_fit", "slow_convergence", "oscillating_loss",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from advisor.rules.repair_defaults import DEFAULTS as R
+from advisor.rules.repair_defaults import REPAIRS
 from advisor.rules.catalog import REINITIALIZING, RECIPE_STAGES
 
 SLOTS: dict[str, tuple[str, ...]] = {
@@ -35,8 +35,8 @@ NEEDS_VALIDATION = ("early_stop", "reduce_on_plateau")
 WHOLESALE_REINIT = tuple(r for r in REINITIALIZING if r != "activation")
 # finding -> the recipe (and config, if no rule supplied one) a plan must then contain
 REQUIRED: dict[str, tuple[str, dict]] = {
-    "exploding_gradient": ("gradient_clip", {"clipvalue": R.clip_value}),
-    "divergence": ("gradient_clip", {"clipvalue": R.clip_value}),
+    "exploding_gradient": ("gradient_clip", {"clipvalue": REPAIRS.clip_value}),
+    "divergence": ("gradient_clip", {"clipvalue": REPAIRS.clip_value}),
 }
 
 

@@ -1,12 +1,12 @@
 """Rules about the machine: mixed precision by measurement, multi-device strategies (docs/references.md#knowledge-6)."""
 from __future__ import annotations
 
-from advisor.rules import helpers as H
-from advisor.rules import priorities as P
+from advisor.rules import helpers
+from advisor.rules import priorities
 from advisor.rules.registry import Recommendation, advise, rule
 
 
-@rule(priority=P.HARDWARE)
+@rule(priority=priorities.HARDWARE)
 def mixed_precision(facts):
     """bfloat16 (CPU with AMX/AVX512-BF16) or float16 (GPU with compute
     capability >= 7.0) can speed training up (S1), but only measurement says
@@ -25,18 +25,18 @@ def mixed_precision(facts):
     return []
 
 
-@rule(priority=P.HARDWARE + 5)
+@rule(priority=priorities.HARDWARE + 5)
 def multi_worker(facts):
     """Several hosts named in TF_CONFIG (S0): train with
     MultiWorkerMirroredStrategy."""
     f = facts.get("multi_worker")
     if f is None and facts.workers <= 1:
         return []
-    return [Recommendation("multi_worker", {}, H.evidence(facts, "multi_worker",
+    return [Recommendation("multi_worker", {}, helpers.evidence(facts, "multi_worker",
                                                           f"TF_CONFIG names {facts.workers} workers"))]
 
 
-@rule(priority=P.HARDWARE)
+@rule(priority=priorities.HARDWARE)
 def multiple_gpus(facts):
     """Several GPUs on one host: MirroredStrategy, with the batch scaled by the
     number of replicas so each GPU keeps its batch (S1; memory is replicated,
@@ -45,11 +45,11 @@ def multiple_gpus(facts):
     replicas = max(facts.device_count, facts.gpus, (f.values.get("gpus", 2) if f is not None else 0))
     if replicas <= 1:
         return []
-    why = H.evidence(facts, "multiple_gpus", f"{replicas} GPUs visible")
-    size = H.batch_size(facts) * replicas
+    why = helpers.evidence(facts, "multiple_gpus", f"{replicas} GPUs visible")
+    size = helpers.batch_size(facts) * replicas
     return [Recommendation("mirrored", {}, why),
             Recommendation("batch_size", {"size": size},
-                           f"{why}; batch {H.batch_size(facts)} x {replicas} replicas")]
+                           f"{why}; batch {helpers.batch_size(facts)} x {replicas} replicas")]
 
 
 def _timing(times: dict, policy: str) -> str:

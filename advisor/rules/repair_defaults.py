@@ -4,11 +4,11 @@ Each names its source (tags defined in docs/references.md: [AT] AUTOTRAINER, [DD
 [UM] UMLAUT, [TDC] TheDeepChecker, [PB] Tuning Playbook, [FA] fastai, [S0]-[S4]
 the seed notes). "Project choice" marks numbers no source gives; the comment
 says why. Detection thresholds live in advisor/thresholds.py; these are the
-*repair* numbers, one frozen `RepairDefaults` that rules read as `R.name`.
+*repair* numbers, one frozen `RepairDefaults` that rules read as `REPAIRS.name`.
 
 Example:
-    >>> from advisor.rules.repair_defaults import DEFAULTS
-    >>> DEFAULTS.dropout_rate, DEFAULTS.l2_strength
+    >>> from advisor.rules.repair_defaults import REPAIRS
+    >>> REPAIRS.dropout_rate, REPAIRS.l2_strength
     (0.3, 0.0001)
 """
 from __future__ import annotations
@@ -75,4 +75,4 @@ class RepairDefaults:
     sparse_zero_share: float = 0.5  # project choice: most inputs exactly zero = sparse features [S4]
 
 
-DEFAULTS = RepairDefaults()
+REPAIRS = RepairDefaults()

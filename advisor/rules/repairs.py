@@ -10,8 +10,8 @@ exploding gradients repaired by swapping those to ReLU first.
 from __future__ import annotations
 
 from advisor.errors import AdvisorError
-from advisor.rules import helpers as H
-from advisor.rules.repair_defaults import DEFAULTS as R
+from advisor.rules import helpers
+from advisor.rules.repair_defaults import REPAIRS
 from advisor.rules.catalog import FINDINGS
 
 CATALOG_FINDINGS = {name for names in FINDINGS.values() for name in names}
@@ -32,42 +32,43 @@ def _tanh(swap):
 
 
 def _sequences(facts) -> dict[str, list[Step]]:
-    lr_down = [H.lr_move(facts, R.lr_down_factor)[:2]]
-    lr_up = [H.lr_move(facts, R.lr_up_factor)[:2]]
-    clip = [("gradient_clip", {"clipvalue": R.clip_value})]
-    lr = facts.learning_rate or R.default_learning_rate
-    augment = [H.augmentation(facts)] if H.augmentation(facts) else []
-    swap_unbounded = H.unbounded_fix(facts)
+    lr_down = [helpers.lr_move(facts, REPAIRS.lr_down_factor)[:2]]
+    lr_up = [helpers.lr_move(facts, REPAIRS.lr_up_factor)[:2]]
+    clip = [("gradient_clip", {"clipvalue": REPAIRS.clip_value})]
+    lr = facts.learning_rate or REPAIRS.default_learning_rate
+    augment = [helpers.augmentation(facts)] if helpers.augmentation(facts) else []
+    swap_unbounded = helpers.unbounded_fix(facts)
     unbounded = [swap_unbounded] if swap_unbounded else []
     # A bigger model cannot help one that already has far more parameters than samples.
-    wider = [] if facts.has("too_many_params") else [[("width", {"factor": R.width_factor})]]
+    wider = [] if facts.has("too_many_params") else [[("width", {"factor": REPAIRS.width_factor})]]
     oscillating = [
         [("adam", {"learning_rate": lr})] if facts.optimizer != "adam" else None,
         lr_down,
-        [("reduce_on_plateau", {"factor": R.plateau_factor, "patience": R.plateau_patience})],
-        [("batch_size", {"size": H.batch_size(facts) * R.batch_growth})],
-        [("sgd", {"learning_rate": lr, "momentum": R.sgd_momentum, "nesterov": False})],
-        [("tabular_noise", {"stddev": R.noise_std})],
+        [("reduce_on_plateau", {"factor": REPAIRS.plateau_factor, "patience": REPAIRS.plateau_patience})],
+        [("batch_size", {"size": helpers.batch_size(facts) * REPAIRS.batch_growth})],
+        [("sgd", {"learning_rate": lr, "momentum": REPAIRS.sgd_momentum, "nesterov": False})],
+        [("tabular_noise", {"stddev": REPAIRS.noise_std})],
     ]
+    every = helpers.every_hidden(facts)
     return {
-        "vanishing_gradient": [_selu("all"), _relu("all"), [("batch_norm", {})]],
-        "exploding_gradient": [*unbounded, _selu("all"), _relu("all"), clip, _tanh("all"),
+        "vanishing_gradient": [_selu(every), _relu(every), [("batch_norm", {})]],
+        "exploding_gradient": [*unbounded, _selu(every), _relu(every), clip, _tanh(every),
                                [("batch_norm", {})]],
         "dying_relu": [_selu("relu"), [("batch_norm", {})], [("initializer", {"kind": "he_uniform"})],
                        [("activation", {"to": "leaky_relu", "swap": "relu"})],
                        [("activation", {"to": "elu", "swap": "relu"})]],
         "oscillating_loss": [step for step in oscillating if step],
-        "slow_convergence": [[H.other_optimizer(facts)[:2]], lr_up, [("one_cycle", {})]],
+        "slow_convergence": [[helpers.other_optimizer(facts)[:2]], lr_up, [("one_cycle", {})]],
         "saturated_activations": [_relu("saturating"), [("batch_norm", {})]],
-        "divergence": [*unbounded, lr_down + clip, [("warmup_cosine", {"warmup": R.divergence_warmup_fraction})],
+        "divergence": [*unbounded, lr_down + clip, [("warmup_cosine", {"warmup": REPAIRS.divergence_warmup_fraction})],
                        [("batch_norm", {})]],
         # docs/references.md#knowledge-1 lists a bigger model first; deeper plain stacks are the search's to try.
-        "underfitting": [*wider, [H.lr_move(facts, R.underfit_lr_factor)[:2]], [("batch_norm", {})],
+        "underfitting": [*wider, [helpers.lr_move(facts, REPAIRS.underfit_lr_factor)[:2]], [("batch_norm", {})],
                          [("one_cycle", {})]],
-        "overfitting": [[("dropout", {"rate": R.dropout_rate})], [("l2", {"strength": R.l2_strength})],
+        "overfitting": [[("dropout", {"rate": REPAIRS.dropout_rate})], [("l2", {"strength": REPAIRS.l2_strength})],
                         *([augment] if augment else []),
-                        [("label_smoothing", {"amount": R.label_smoothing})] if H.is_classification(facts)
-                        else [("l1", {"strength": R.l1_strength})]],
+                        [("label_smoothing", {"amount": REPAIRS.label_smoothing})] if helpers.is_classification(facts)
+                        else [("l1", {"strength": REPAIRS.l1_strength})]],
     }
 
 

@@ -1,53 +1,171 @@
-"""keras-tuner oracles with a wall-clock deadline and seeded first trials.
+"""keras-tuner oracles that decide when the search ends, with seeded first trials.
 
-Subclasses of keras-tuner's own oracles (their documented `populate_space`
-hook), not patches: the seeded trials come first, in order, then the parent
-oracle's own choice; once the deadline has passed the oracle answers STOPPED,
-which ends `tuner.search` the keras-tuner way.
+Subclasses of keras-tuner's own oracles through their documented hooks
+(`populate_space`, `end_trial`), not patches. The seeded trials come first, in
+order; then, with `neighbours`, every setup one change away from the best trial
+so far (a greedy repair walk, as AUTOTRAINER repairs: one repair at a time, kept
+when it helped); then the parent oracle's own choice. Before each trial
+the oracle asks its `SearchRules` whether to go on; once they say stop it
+answers STOPPED, which ends `tuner.search` the keras-tuner way. The oracle
+learns each trial's pace (seconds per completed epoch) and score from what the
+trial reports, so the stop follows the trials actually seen.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import keras_tuner as kt
 
+from advisor.runtime.budget import Budget, Deadline
+from advisor.runtime.objective import Chance
 
-class _SeededDeadline:
-    """Mixin: `seeded` value dicts are tried first; STOPPED after `deadline` (monotonic)."""
+# The search has stopped improving when this many trials in a row brought no gain of
+# at least MIN_GAIN over the best before them (project choice: Bayesian optimization
+# has drawn its random starting points by then; on an exponential-unit MLP of the
+# generated setups 4 stopped the search before its best trial, the 6th, and left the
+# final model at 0.59 instead of 0.92).
+STAGNATION_TRIALS = 6
+MIN_GAIN = 0.005
+# The first trials run whatever the pace says: the two seeded ones (the rule book's plan
+# and the user's setup unchanged), or an unseeded search's first two.
+MIN_TRIALS = 2
+# Reported by a trial besides its objective (see advisor.search.hypermodel).
+EPOCHS_KEY, PACE_KEY, DIVERGED_KEY = "completed_epochs", "seconds_per_epoch", "diverged"
 
-    def __init__(self, *args, seeded=(), deadline: float | None = None, **kwargs):
+
+@dataclasses.dataclass
+class SearchRules:
+    """When the search stops (asked before every trial).
+
+    - the hard deadline: no trial starts after it;
+    - while no trial trains (beats `chance` clearly), nothing else stops it, and
+      the first MIN_TRIALS trials always run;
+    - once one does: stop when only the final fit's reserve (its epochs at the
+      best trial's pace) is left, or when the search has stopped improving
+      (STAGNATION_TRIALS trials without a gain of MIN_GAIN).
+
+    `budget` None: only the hard deadline and the trial limit apply (tuning a given plan).
+    """
+
+    deadline: Deadline | None
+    chance: Chance
+    budget: Budget | None = None
+    final_epochs: int = 0
+    final_floor: float = 0.0  # the least the final fit keeps (Budget.final_floor at the search's start)
+
+    def stop_reason(self, oracle) -> str | None:
+        if self.deadline is not None and self.deadline.passed():
+            return "budget"
+        best = oracle.best_record()
+        if self.budget is None or len(oracle.records) < MIN_TRIALS or best is None \
+                or not self.chance.trains(best["score"]):
+            return None
+        if self.budget.left() <= self.budget.final_reserve(self.final_epochs, *pace_and_startup(best),
+                                                           floor=self.final_floor):
+            return "final fit's time"
+        if oracle.trials_since_gain() >= STAGNATION_TRIALS:
+            return "stagnated"
+        return None
+
+
+def pace_and_startup(record: dict) -> tuple[float, float]:
+    """(seconds per epoch, seconds of building and tracing) of a finished trial: what the
+    final fit of its plan will pay per epoch, and once."""
+    pace = record.get("pace") or 0.0
+    startup = (record.get("seconds") or 0.0) - (record.get("epochs") or 0.0) * pace
+    return pace, max(0.0, startup)
+
+
+class _Scheduled:
+    """Mixin: `seeded` value dicts are tried first; STOPPED when `rules` say so.
+
+    `records` holds, per finished trial in order: its score (None when no epoch
+    completed with a finite loss), completed epochs, pace, whether its loss went
+    NaN/inf, and its wall seconds.
+    """
+
+    def __init__(self, *args, seeded=(), rules: SearchRules | None = None, neighbours=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.seeded, self.deadline, self.seeded_done = [dict(v) for v in seeded], deadline, 0
+        self.seeded, self.rules, self.seeded_done = [dict(v) for v in seeded], rules, 0
+        self.neighbours = neighbours  # values -> the setups one change away (SearchSpace.neighbours)
+        self.records, self.stopped_because, self._began = [], None, {}
 
     def populate_space(self, trial_id):
-        if self.deadline is not None and time.monotonic() >= self.deadline:
+        reason = self.rules.stop_reason(self) if self.rules is not None else None
+        if reason is not None:
+            self.stopped_because = reason
             return {"status": kt.engine.trial.TrialStatus.STOPPED, "values": None}
+        self._began[trial_id] = time.monotonic()
         while self.seeded_done < len(self.seeded):
             values = self.seeded[self.seeded_done]
             self.seeded_done += 1
-            if not self._duplicate(values):
+            if not self._tried(values):
                 return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": values}
+        step = self._next_step()
+        if step is not None:
+            return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": step}
         return super().populate_space(trial_id)
+
+    def _tried(self, values: dict) -> bool:
+        return any(t.hyperparameters.values == values for t in self.trials.values())
+
+    def _next_step(self) -> dict | None:
+        """The next untried setup one change away from the best trial so far (None when
+        there is no best trial yet, or every neighbour of it was tried)."""
+        best = self.best_record()
+        if self.neighbours is None or best is None:
+            return None
+        values = dict(self.trials[best["trial_id"]].hyperparameters.values)
+        return next((v for v in self.neighbours(values) if not self._tried(v)), None)
+
+    def end_trial(self, trial):
+        super().end_trial(trial)
+        metrics = trial.metrics
+        pace, epochs, diverged = (metrics.get_last_value(k) if metrics.exists(k) else None
+                                  for k in (PACE_KEY, EPOCHS_KEY, DIVERGED_KEY))
+        began = self._began.pop(trial.trial_id, None)
+        self.records.append({"trial_id": trial.trial_id, "score": trial.score if epochs != 0 else None,
+                             "epochs": epochs, "pace": pace, "diverged": bool(diverged),
+                             "seconds": time.monotonic() - began if began is not None else None})
+
+    def best_record(self) -> dict | None:
+        sign = 1.0 if self.objective.direction == "max" else -1.0
+        done = [r for r in self.records if r["score"] is not None]
+        return max(done, key=lambda r: sign * r["score"]) if done else None
+
+    def trials_since_gain(self) -> int:
+        """Trials since the last one that beat the best before it by MIN_GAIN (a first score counts)."""
+        sign, best, since = (1.0 if self.objective.direction == "max" else -1.0), None, 0
+        for r in self.records:
+            score = r["score"]
+            if score is not None and (best is None or sign * (score - best) >= MIN_GAIN):
+                best, since = score, 0
+            else:
+                since += 1
+                if score is not None and sign * (score - best) > 0:
+                    best = score
+        return since
 
     # The count of seeded trials handed out survives a resume with the rest of the state.
     def get_state(self):
-        return {**super().get_state(), "seeded_done": self.seeded_done}
+        return {**super().get_state(), "seeded_done": self.seeded_done, "records": self.records}
 
     def set_state(self, state):
         super().set_state(state)
-        self.seeded_done = state.get("seeded_done", 0)
+        self.seeded_done, self.records = state.get("seeded_done", 0), state.get("records", [])
 
 
-class SeededBayesian(_SeededDeadline, kt.oracles.BayesianOptimizationOracle):
+class SeededBayesian(_Scheduled, kt.oracles.BayesianOptimizationOracle):
     """Bayesian optimization after the seeded trials."""
 
 
-class SeededRandom(_SeededDeadline, kt.oracles.RandomSearchOracle):
-    """Random search after the seeded trials (none: the benchmark's random arm)."""
+class SeededRandom(_Scheduled, kt.oracles.RandomSearchOracle):
+    """Random search after the seeded trials (none: the benchmark's random arms)."""
 
 
-class SeededHyperband(_SeededDeadline, kt.oracles.HyperbandOracle):
-    """Hyperband with a deadline. Seeds are not used: successive halving picks
+class SeededHyperband(_Scheduled, kt.oracles.HyperbandOracle):
+    """Hyperband under the same rules. Seeds are not used: successive halving picks
     its own brackets."""
 
     def __init__(self, *args, seeded=(), **kwargs):
@@ -58,12 +176,13 @@ class SeededHyperband(_SeededDeadline, kt.oracles.HyperbandOracle):
 _ORACLES = {"bayesian": SeededBayesian, "random": SeededRandom, "none": SeededRandom}
 
 
-def make_oracle(kind: str, *, objective, seed: int, deadline: float | None, max_trials: int | None,
-                max_epochs: int, seeded=(), max_failures: int = 3):
+def make_oracle(kind: str, *, objective, seed: int, rules: SearchRules | None, max_trials: int | None,
+                max_epochs: int, seeded=(), max_failures: int = 3, neighbours=None):
     """The oracle for a tuner name: `max_trials` trials (Hyperband: its brackets of up
-    to `max_epochs`, cut at `max_trials` if given), `seeded` first, STOPPED at `deadline`."""
-    common = dict(objective=objective, seed=seed, seeded=seeded, deadline=deadline,
-                  max_consecutive_failed_trials=max_failures)
+    to `max_epochs`, cut at `max_trials` if given), `seeded` first, then the steps from
+    the best trial (`neighbours`), STOPPED when `rules` say."""
+    common = dict(objective=objective, seed=seed, seeded=seeded, rules=rules,
+                  max_consecutive_failed_trials=max_failures, neighbours=neighbours)
     if kind == "hyperband":  # its size is set by max_epochs and factor, not by trials
         oracle = SeededHyperband(max_epochs=max_epochs, factor=3, **common)
         if max_trials:

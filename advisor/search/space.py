@@ -19,6 +19,7 @@ end worse than doing nothing.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 from recipes import Plan, registry
@@ -48,10 +49,15 @@ STREAM_UNSUITED = ("oversample",)
 LR_SPAN = 10.0  # the LR factor searches [centre / 10, centre * 10]
 # Hidden activations that train well with the matching initializer (S3, S4).
 WELL_BEHAVED = HE_ACTIVATIONS + ("selu", "tanh")
+# Recipes without which the model cannot compute its loss on this data: when the rule book
+# plans one, every trial carries it, the user's "unchanged" setup too.
+REQUIRED = ("loss_for_labels",)
 
 
 def _label(step) -> str:
-    return "+".join(name for name, _ in step)
+    """The option's name: each recipe with the settings that tell it apart ("activation:selu,all+
+    initializer:lecun_normal"), so two steps of the same recipes never collapse into one option."""
+    return "+".join(name + (":" + ",".join(str(v) for v in config.values()) if config else "") for name, config in step)
 
 
 def _instantiate(step) -> tuple:
@@ -68,6 +74,7 @@ class SearchSpace:
     lr_range: tuple[float, float] = (0.1, 10.0)
     widths: tuple = ()
     depths: tuple = ()
+    required: tuple = ()  # recipes every trial carries (REQUIRED)
 
     @classmethod
     def from_report(cls, report, net, lr_centre: float | None = None) -> "SearchSpace":
@@ -105,8 +112,10 @@ class SearchSpace:
         fresh = facts is None or not facts.has("pretrained_weights")
         if fresh and hidden_acts - set(WELL_BEHAVED):
             # An activation outside the well-behaved ones (shrinks, exponential, linear
-            # stacks, hidden softmax...) is a suspect whatever the probe named.
-            groups["hidden_activation"] = {f"activation:{to}": (registry.get("activation")(to=to, swap="all"),)
+            # stacks, hidden softmax...) is a suspect whatever the probe named; in a plain
+            # stack of layers a hidden softmax is no attention gate: it is swapped too.
+            swap = "any" if is_plain_stack(net) else "all"
+            groups["hidden_activation"] = {f"activation:{to}": (registry.get("activation")(to=to, swap=swap),)
                                            for to in ("relu", "selu")}
         if fresh and {"zero_init", "init_scale", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
                 "unchanged_weights", "dying_relu"} & set(problems):
@@ -120,7 +129,8 @@ class SearchSpace:
         widths = WIDTHS if hidden and fresh else ()
         plain = is_plain_stack(net)
         depths = DEPTHS if fresh and plain and ({"underfitting", "cannot_overfit_subset"} & set(problems)) else ()
-        return cls(plan, groups, defaults, cls.lr_range_around(lr_centre), widths, depths)
+        required = tuple(r for r in plan.recipes if r.name in REQUIRED)
+        return cls(plan, groups, defaults, cls.lr_range_around(lr_centre), widths, depths, required)
 
     @staticmethod
     def lr_range_around(centre: float | None) -> tuple[float, float]:
@@ -135,14 +145,16 @@ class SearchSpace:
                 "groups": {p: {label: [{"name": r.name, "config": r.get_config()} for r in recipes]
                                for label, recipes in options.items()} for p, options in self.groups.items()},
                 "defaults": self.defaults, "lr_range": list(self.lr_range), "widths": list(self.widths),
-                "depths": list(self.depths)}
+                "depths": list(self.depths),
+                "required": [{"name": r.name, "config": r.get_config()} for r in self.required]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "SearchSpace":
         groups = {p: {label: tuple(registry.get(r["name"]).from_config(r["config"]) for r in recipes)
                       for label, recipes in options.items()} for p, options in d["groups"].items()}
+        required = tuple(registry.get(r["name"]).from_config(r["config"]) for r in d.get("required", []))
         return cls(Plan.from_dict(d["plan"]), groups, dict(d["defaults"]), tuple(d["lr_range"]),
-                   tuple(d["widths"]), tuple(d["depths"]))
+                   tuple(d["widths"]), tuple(d["depths"]), required)
 
     # -- keras-tuner ------------------------------------------------------------
     def declare(self, hp) -> None:
@@ -191,6 +203,9 @@ class SearchSpace:
         if values.get("depth", 0):
             extra.append(registry.get("depth")(extra=int(values["depth"])))
         recipes = _with(recipes, extra)
+        # A recipe of the same slot (FocalLoss, LabelSmoothing) takes class ids too: it stands in for it.
+        recipes += [r for r in self.required if not any(x.name == r.name or (r.slot and x.slot == r.slot)
+                                                        for x in recipes)]
         return Plan(sorted(recipes, key=_stage))
 
     def rulebook_values(self, hp) -> dict:
@@ -205,10 +220,33 @@ class SearchSpace:
         values.update({f"repair/{p}": NONE for p in self.groups})
         return values
 
+    def neighbours(self, values: dict) -> list[dict]:
+        """Every setup one change away from `values`, in rounds so that each kind of change
+        comes early: each problem's next repair (none included), another optimizer at its
+        default rate (Adam first), the learning rate x0.1 and x10; then the next round of
+        each; then the rule book's other recipes on or off, width, depth, batch size. The
+        search tries them from its best trial so far, one at a time ([AT]: apply a repair,
+        keep it if it helped, try the next from there), before its own exploration."""
+        low, high = self.lr_range
+        lr = float(values.get("lr_factor", 1.0))
+        kinds = [[(f"repair/{p}", label) for label in (*options, NONE)] for p, options in self.groups.items()]
+        kinds.append([("optimizer", name) for name in (*OPTIMIZERS, KEEP)])
+        kinds.append([("lr_factor", lr * f) for f in (0.1, 10.0) if low <= lr * f <= high])
+        changes = [change for row in itertools.zip_longest(*kinds) for change in row if change]
+        changes += [("rulebook", not values.get("rulebook", True))]
+        changes += [(key, c) for key, choices in (("width", self.widths), ("depth", self.depths),
+                                                  ("batch_size", BATCH_SIZES)) for c in choices]
+        return [{**values, key: value} for key, value in changes if key in values and values[key] != value]
+
+    def is_unchanged(self, hp) -> bool:
+        """Whether `hp` describes the user's setup untouched (no recipe but the required ones)."""
+        return {r.name for r in self.plan_for(hp).recipes} <= {r.name for r in self.required}
+
     def describe(self) -> dict:
         return {"choices": {p: [NONE, *o] for p, o in self.groups.items()},
                 "rule_book_choice": dict(self.defaults), "lr_factor_range": list(self.lr_range),
-                "widths": list(self.widths), "depths": list(self.depths)}
+                "widths": list(self.widths), "depths": list(self.depths),
+                "required": [r.name for r in self.required]}
 
 
 def _with(recipes, new) -> list:
@@ -231,3 +269,34 @@ def _classification(facts) -> bool:
 def _hidden_kernel_layers(net) -> int:
     head = head_layers(net)
     return sum(1 for layer in net.layers if layer_kind(layer) in ("dense", "conv") and id(layer) not in head)
+
+
+@dataclasses.dataclass
+class PlanSpace:
+    """A given plan's own values as a search space (`advisor train --plan`, the
+    chief of distributed tuning): each recipe's tunable settings
+    (`Recipe.search_space`), nothing else.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> from recipes import Dropout
+        >>> space = PlanSpace(Plan([Dropout(0.3)]))
+        >>> hp = kt.HyperParameters()
+        >>> space.declare(hp)
+        >>> [h.name for h in hp.space], space.plan_for(hp).recipes[0].rate
+        (['dropout/rate'], 0.3)
+    """
+
+    plan: Plan
+
+    def declare(self, hp) -> None:
+        self.plan.search_space(hp)
+
+    def plan_for(self, hp) -> Plan:
+        return self.plan.search_space(hp)
+
+    def is_unchanged(self, hp) -> bool:
+        return False  # the user gave this plan: no trial is "the setup without it"
+
+    def neighbours(self, values: dict) -> list[dict]:
+        return []  # a given plan's values are tuned by the oracle's own search

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 
 from advisor.report.evaluate import evaluate
-from advisor.training.final_fit import better
+from advisor.training.selection import Candidate
 
 
 def soft_vote(members: list, *, loss, metrics=None, name: str = "ensemble") -> keras.Model:
@@ -32,14 +32,16 @@ def soft_vote(members: list, *, loss, metrics=None, name: str = "ensemble") -> k
     return voted
 
 
-def vote_with_trials(model, top_models, size: int, dataset, net, progress):
-    """The final model soft-voted with the best trial models (`size` members);
-    returns the model to keep and what was measured."""
+def ensemble_candidate(model, top_models, size: int, dataset) -> tuple[Candidate | None, dict]:
+    """The final model soft-voted with the best trial models (`size` members) as a
+    candidate for the model the run keeps (`advisor.training.selection` judges it on
+    validation), and the record for metrics.json: every member's test metrics
+    (reported, never used to choose)."""
     others = [(f"trial {t}", m) for _, t, m in top_models if m is not model][: size - 1]
     sources, members = ["final fit"] + [s for s, _ in others], [model] + [m for _, m in others]
     if len(members) < 2:
-        progress.stage("ensemble", "no trial model to vote with (the search ran no other trial, or was resumed)")
-        return model, {"kept": False, "members": [], "note": "no trial model in memory"}
+        return None, {"kept": False, "members": [], "note": "no trial model to vote with (the search ran no "
+                                                            "other trial, or was resumed)"}
     classification = dataset.info.task != "regression"
     voted = soft_vote(members, loss=model.loss, metrics=["accuracy"] if classification else None)
     x, y = dataset.inputs("test"), dataset.labels("test")
@@ -49,9 +51,6 @@ def vote_with_trials(model, top_models, size: int, dataset, net, progress):
         scores = evaluate(m, x, y, dataset.info.task, dataset.info.class_names)
         return {k: scores[k] for k in keys}
 
-    kept = better(voted, model, dataset, net)
-    record = {"kept": kept, "members": [{"source": s, "test": test_scores(m)} for s, m in zip(sources, members)],
+    record = {"kept": False, "members": [{"source": s, "test": test_scores(m)} for s, m in zip(sources, members)],
               "ensemble_test": test_scores(voted)}
-    progress.stage("ensemble", f"{len(members)} members: " + ("kept, it validates better than the final model"
-                                                              if kept else "not kept, the final model validates as well"))
-    return (voted if kept else model), record
+    return Candidate(f"ensemble of {len(members)}", voted), record

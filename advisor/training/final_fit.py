@@ -1,6 +1,8 @@
 """The final fit: the chosen plan trained until the budget's deadline, resumable per
-epoch (keras BackupAndRestore), with NaN recovery; and the validation comparison
-that decides which model is kept."""
+epoch (keras BackupAndRestore), with NaN recovery (roll back to the last good
+epoch, apply the stabilizing recipes: LR / 10 and gradient clipping,
+docs/references.md#knowledge-1 "divergence", and continue); and the validation
+comparison that decides which model is kept."""
 from __future__ import annotations
 
 import math
@@ -9,20 +11,32 @@ import statistics
 
 import keras
 
-from advisor.search.objective import objective
-from advisor.training.deadline import FitDeadline
-from advisor.training.nan_guard import MAX_RECOVERIES, LastGoodWeights, stabilized
+from advisor.callbacks.deadline import FitDeadline
+from advisor.callbacks.nan_guard import LastGoodWeights
+from advisor.callbacks.progress import EpochLine
+from advisor.runtime.objective import objective
+from recipes import GradientClip, LearningRate, Plan
 
 
-def final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None, ensemble: int = 0,
-               warm_start=None):
+# How many times one final fit may be rolled back and stabilized before the
+# last good weights are kept as the result. Project choice: each round cuts
+# the LR tenfold, so three rounds span a 1000x range.
+MAX_RECOVERIES = 3
+STABILIZE_LR_FACTOR = 0.1
+STABILIZE_CLIPNORM = 1.0
+
+
+def final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | None = None, judged_by: int = 1,
+              warm_start=None):
     """Fit with per-epoch backups (resume), NaN recovery and the budget's
     deadline; returns the model, the merged history, the plan actually used
     (stabilized after a NaN) and how the fit ended.
 
     `warm_start`: the best search trial's model, trained with this same plan;
     the fit starts from its weights (a fresh optimizer and LR schedule), so the
-    trial's epochs are not paid twice when the budget cuts the fit short."""
+    trial's epochs are not paid twice when the budget cuts the fit short.
+    `judged_by`: how many models are scored on validation after the fit (its
+    deadline leaves time for those passes, and the test predictions)."""
     guard, history, recoveries = LastGoodWeights(), {}, run.read_json("recoveries.json") or []
     n_val, n_test = dataset.count("val"), dataset.count("test")
     has_val = n_val > 0
@@ -31,11 +45,10 @@ def final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | No
     # 9th of 16 epochs) must not end the run on wrecked weights.
     monitor = ("val_accuracy" if objective(net, dataset).name == "val_accuracy" else "val_loss") if has_val \
         else "loss"
-    # After a cut: the cut epoch's validation, better()'s two validation passes, the test predictions;
-    # an ensemble of K adds about K validation passes and two test passes per member.
+    # After a cut: the cut epoch's validation, the candidates' validation passes, the test predictions.
     ratio = n_test / max(1, n_val)
     stop = FitDeadline(deadline if deadline is not None else math.inf, monitor,
-                       closing_passes=3 + ratio + ensemble * (1 + 2 * ratio), keep_best=not has_val)
+                       closing_passes=1 + judged_by + 2 * ratio, keep_best=not has_val)
     train_ds, val_ds = plan.transform(dataset.train, dataset.val if has_val else None)
     total, epoch_seconds = epochs, []
     while True:
@@ -53,7 +66,7 @@ def final_fit(plan, net, dataset, run, *, epochs, progress, deadline: float | No
             # delete_checkpoint=False: a NaN stop must not erase the last good epoch.
             keras.callbacks.BackupAndRestore(str(run.file("checkpoints")), save_freq="epoch", delete_checkpoint=False),
             keras.callbacks.TensorBoard(str(run.file("logs"))),
-            (epoch_line := progress.callback("final fit", total)), guard, stop]
+            (epoch_line := EpochLine(lambda line: progress.stage("final fit", line), total)), guard, stop]
         progress.stage("final fit", f"up to {total} epochs" + (f", from epoch {guard.epochs_done + 1}"
                                                                 if recoveries else "")
                        + (", from the best search trial's weights" if warm_start is not None else ""))
@@ -99,25 +112,16 @@ def _warm_started(model, trial_model):
     return trial_model
 
 
-def better(candidate, model, dataset, net) -> bool:
-    """True when `candidate` scores better than `model` on the validation split."""
-    maximize = objective(net, dataset).direction == "max"
-
-    def score(m):
-        values = m.evaluate(dataset.batches("val"), verbose=0, return_dict=True)
-        key = next((k for k in values if "acc" in k), None) if maximize else "loss"
-        value = values.get(key if key else "loss", math.nan)
-        return value if maximize else -value
-
-    try:
-        return score(candidate) > score(model)
-    except Exception:  # noqa: BLE001  a model that cannot be evaluated is not better
-        return False
-
-
 def single_host_copy(model):
     """The trained weights in a model outside the strategy: predicting with the
     multi-host model would split the test set across hosts."""
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     return copy
+
+
+def stabilized(plan):
+    """The plan with its learning rate divided by ten and gradients clipped by norm."""
+    factor = next((r.factor for r in plan.recipes if r.name == "learning_rate"), 1.0)
+    keep = [r for r in plan.recipes if r.name not in ("learning_rate", "gradient_clip")]
+    return Plan(keep + [LearningRate(factor=factor * STABILIZE_LR_FACTOR), GradientClip(clipnorm=STABILIZE_CLIPNORM)])

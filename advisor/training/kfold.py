@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from advisor.data.dataset import Dataset
-from advisor.training.deadline import FitDeadline
+from advisor.callbacks.deadline import FitDeadline
 
 
 def fold_splitter(k: int, task: str, seed: int):
@@ -47,10 +47,11 @@ def cross_validate(plan, net, dataset, *, k: int, epochs: int, seed: int, deadli
 
     Each fold gets an equal share of the time to `deadline`; a fold cut short
     is scored where it stopped. Returns {"k", "metric", "scores", "mean",
-    "std", "epochs"} (epochs each fold ran), JSON-ready.
+    "std", "epochs", "cut"} (epochs each fold ran, and which folds the clock
+    cut short), JSON-ready.
     """
     x, y = merged(dataset).arrays["train"]
-    scores, ran = [], []
+    scores, ran, cut = [], [], []
     folds = list(fold_splitter(k, dataset.info.task, seed).split(x, y))
     for i, (_, held) in enumerate(folds):
         fold = merged(dataset, held)
@@ -59,14 +60,17 @@ def cross_validate(plan, net, dataset, *, k: int, epochs: int, seed: int, deadli
         train_ds, val_ds = plan.transform(fold.train, fold.val)
         fit = plan.fit_kwargs(train=fold.arrays["train"], epochs=epochs)
         share = (deadline - time.monotonic()) / (len(folds) - i)
-        fit["callbacks"] = list(fit.get("callbacks", [])) + [FitDeadline(time.monotonic() + max(0.0, share))]
+        stop = FitDeadline(time.monotonic() + max(0.0, share))
+        fit["callbacks"] = list(fit.get("callbacks", [])) + [stop]
         history = model.fit(train_ds, validation_data=val_ds, verbose=0, **fit)
+        cut.append(stop.cut)
         values = model.evaluate(val_ds, verbose=0, return_dict=True)
         key = next((name for name in values if name == metric or name.endswith(metric)), "loss")
         scores.append(float(values[key]))
         ran.append(len(history.history.get("loss", [])))
-        say(f"fold {i + 1}/{len(folds)}: {key} {scores[-1]:.4f} after {ran[-1]} epochs")
+        say(f"fold {i + 1}/{len(folds)}: {key} {scores[-1]:.4f} after {ran[-1]} epochs"
+            + (" (cut short by the clock)" if stop.cut else ""))
     finite = [s for s in scores if math.isfinite(s)]
-    return {"k": len(folds), "metric": metric, "scores": scores, "epochs": ran,
+    return {"k": len(folds), "metric": metric, "scores": scores, "epochs": ran, "cut": cut,
             "mean": statistics.mean(finite) if finite else None,
             "std": statistics.stdev(finite) if len(finite) > 1 else 0.0}

@@ -78,8 +78,9 @@ class Activation(Recipe):
             "relu" (relu, relu6), "unbounded" (exponential, softplus, hidden
             layers with no activation), "exotic" (those and rarer ones: relu6,
             hard_silu, celu, ...), "dead_zone" (soft/hard/tanh shrink and
-            threshold: zero output or slope near zero) or "all" (every hidden activation except
-            softmax / log_softmax, linear hidden layers included).
+            threshold: zero output or slope near zero), "all" (every hidden activation except
+            softmax / log_softmax, linear hidden layers included) or "any" (every hidden
+            activation: a softmax between two Dense layers of a plain stack is a bug, not a gate).
 
     Example:
         >>> import keras
@@ -96,7 +97,7 @@ class Activation(Recipe):
 
     def __init__(self, to: str = "relu", swap: str = "saturating"):
         self.to = check_choice(self, "to", to, TARGETS)
-        self.swap = check_choice(self, "swap", swap, (*SWAPS, "all"))
+        self.swap = check_choice(self, "swap", swap, (*SWAPS, "all", "any"))
 
     def apply(self, setup):
         return setup.replace(layer_edits=setup.layer_edits + ((ACTIVATION_STAGE, self._edit),))
@@ -108,6 +109,8 @@ class Activation(Recipe):
         """Whether this recipe replaces `activation` ("linear" = a hidden layer without one)."""
         if activation is None or activation == self.to:
             return False
+        if self.swap == "any":
+            return True
         if self.swap == "all":
             return activation not in NORMALIZING
         return activation in SWAPS[self.swap]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import keras
 
 from recipes.base import Recipe, check_number
+from recipes.architecture.graph import LayerGraph
 from recipes.architecture.rebuild import head_layers
 from recipes.registry import register
 
@@ -19,16 +20,9 @@ def stack_layers(model) -> list | None:
     model with one input and one output, no branch, merge or shared layer), else None."""
     if isinstance(model, keras.Sequential):
         return list(model.layers)
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        return None
-    chain = []
-    for depth in sorted(model._nodes_by_depth, reverse=True):  # inputs are deepest
-        nodes = model._nodes_by_depth[depth]
-        if len(nodes) != 1 or len(nodes[0].input_tensors) > 1:
-            return None
-        if not isinstance(nodes[0].operation, keras.layers.InputLayer):
-            chain.append(nodes[0].operation)
-    return chain if len({id(layer) for layer in chain}) == len(chain) else None
+    graph = LayerGraph.of(model)
+    names = graph.chain()
+    return [graph.layers[name] for name in names] if names is not None else None
 
 
 def last_hidden_block(model, chain) -> tuple[int, int] | None:
@@ -104,8 +98,7 @@ class Depth(Recipe):
         start, end = block
         names = {layer.name for layer in chain}
         source = model.inputs[0]
-        x = inputs = keras.Input(batch_shape=source.shape, dtype=source.dtype,
-                                 name=source._keras_history.operation.name)
+        x = inputs = keras.Input(batch_shape=source.shape, dtype=source.dtype, name=LayerGraph.of(model).inputs[0])
         copies = []
         for i, layer in enumerate(chain):
             copy = type(layer).from_config(layer.get_config())

@@ -11,8 +11,11 @@ recreated whole, weights included.
 """
 from __future__ import annotations
 
+import inspect
+
 import keras
 
+from recipes.architecture.graph import LayerGraph
 from recipes.compile_parts import output_head
 from recipes.training_setup import LayerSpec
 
@@ -32,11 +35,6 @@ def layer_kind(layer) -> str:
     return "other"
 
 
-def _producer(tensor):
-    # Keras records the layer that made a symbolic tensor in `_keras_history`.
-    return tensor._keras_history.operation
-
-
 def layer_activation(layer) -> str | None:
     """The activation an activation layer (Activation, ReLU, ELU...) applies, by its Keras name;
     None for any other layer."""
@@ -44,7 +42,9 @@ def layer_activation(layer) -> str | None:
         value = layer.get_config().get("activation")
         return value if isinstance(value, str) else None
     if isinstance(layer, keras.layers.ReLU):
-        return "leaky_relu" if layer.negative_slope else "relu"
+        if layer.negative_slope:
+            return "leaky_relu"
+        return "relu6" if layer.max_value == 6 else "relu"
     return {keras.layers.LeakyReLU: "leaky_relu", keras.layers.ELU: "elu", keras.layers.PReLU: "prelu",
             keras.layers.Softmax: "softmax"}.get(type(layer))
 
@@ -54,15 +54,11 @@ NORMALIZATION_LAYERS = (keras.layers.BatchNormalization, keras.layers.LayerNorma
 
 
 def consumers(model) -> dict[int, list]:
-    """id(layer) -> the layers of `model` that take its output."""
-    if isinstance(model, keras.Sequential):
-        return {id(a): [b] for a, b in zip(model.layers, model.layers[1:])}
-    found = {}
-    for nodes in model._nodes_by_depth.values():  # this model's own graph, not the layers' other uses
-        for node in nodes:
-            for parent in node.parent_nodes:
-                found.setdefault(id(parent.operation), []).append(node.operation)
-    return found
+    """id(layer) -> the layers of `model` that take its output (this model's own graph,
+    not the layers' uses in other models)."""
+    graph = LayerGraph.of(model)
+    return {id(layer): [graph.layers[user] for user in graph.consumers(name) if user in graph.layers]
+            for name, layer in graph.layers.items()}
 
 
 def next_activation(layer, users: dict) -> str | None:
@@ -85,14 +81,16 @@ def next_activation(layer, users: dict) -> str | None:
 
 def _head_chains(model) -> list[list]:
     """Per output: its layer, then the weight-free layers back to (and with) the last layer with weights."""
-    chains = []
-    for output in model.outputs:
-        layer = _producer(output)
+    graph, chains = LayerGraph.of(model), []
+    for name in graph.outputs:
+        layer = graph.layers[name]
         chain = [layer]
-        while not layer.weights and isinstance(layer.input, keras.KerasTensor):
-            layer = _producer(layer.input)
-            if isinstance(layer, keras.layers.InputLayer):
+        while not layer.weights:
+            sources = graph.producers(layer.name)
+            if len(sources) != 1 or sources[0] not in graph.layers \
+                    or isinstance(graph.layers[sources[0]], keras.layers.InputLayer):
                 break
+            layer = graph.layers[sources[0]]
             chain.append(layer)
         chains.append(chain)
     return chains
@@ -147,6 +145,10 @@ class _Rebuilder:
 
     def call(self, layer, *args, **kwargs):
         args = keras.tree.map_structure(lambda a: self.entry.get(id(a), a), args)
+        # A swapped layer (Softmax() -> Activation) takes only what its own call accepts (no `mask`).
+        accepted = inspect.signature(layer.call).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+            kwargs = {k: v for k, v in kwargs.items() if k in accepted}
         out = layer(*args, **kwargs)
         for extra in self.after[id(layer)]:
             out = extra(out)
@@ -188,8 +190,10 @@ def rebuild(model, setup, x_train=None, loss=None) -> keras.Model:
         for transform in setup.model_transforms:
             model = transform(model)
         user_input = _graph_input(model)
+    entries = LayerGraph.of(model).inputs  # the input layers' names (a tensor's own name may differ)
+    single = len(keras.tree.flatten(user_input)) == 1
     inputs = keras.tree.map_structure(
-        lambda t: keras.Input(batch_shape=t.shape, dtype=t.dtype, name=_producer(t).name), user_input)
+        lambda t: keras.Input(batch_shape=t.shape, dtype=t.dtype, name=entries[0] if single else t.name), user_input)
     flat_inputs = keras.tree.flatten(inputs)
     entry = {}
     if setup.input_layers:

@@ -31,9 +31,9 @@ def test_generate_is_deterministic_and_covers_datasets_and_bug_families():
         assert s["activation"] in bugs.ACTIVATIONS and 1 <= s["scale"] <= 1000
     for s in healthy:
         assert s["bugs"] == [] and s["scale"] == 1 and 2 <= s["depth"] <= 4 and 32 <= s["batch"] <= 128
-        assert s["output"] == bugs.RIGHT_OUTPUT and s["activation"] in bugs.HEALTHY_ACTIVATIONS
+        assert s["output"].startswith("softmax+") and s["activation"] in bugs.HEALTHY_ACTIVATIONS
     keys = {"id", "dataset", "depth", "width", "activation", "initializer", "output", "scale", "optimizer", "lr",
-            "batch", "epochs", "bugs", "seed"}
+            "batch", "epochs", "bugs", "seed", "style", "functional_activations", "labels", "loss_form"}
     assert all(keys <= set(s) for s in setups)
     # a smaller draw on two datasets still has all its datasets, and only those
     smoke = bugs.generate(0, 3, 1, datasets=("blobs", "circles"), epochs=10)
@@ -56,7 +56,7 @@ def test_build_gives_compiled_models_of_the_right_shapes(tmp_path):
         assert model.optimizer is not None and model.loss is not None, s["id"]
         assert model.input_shape == (None, bugs.INPUT_DIM[s["dataset"]]), s["id"]
         assert model.output_shape == (None, bugs.NUM_CLASSES[s["dataset"]]), s["id"]
-        assert len(model.layers) == s["depth"] + 1
+        assert sum(type(layer).__name__ == "Dense" for layer in model.layers) == s["depth"] + 1, s["id"]
         assert {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"} == set(data)
         assert data["x_train"].shape[1] == bugs.INPUT_DIM[s["dataset"]]
         assert set(data["y_test"].tolist()) == set(range(bugs.NUM_CLASSES[s["dataset"]]))
@@ -76,6 +76,9 @@ def test_judge_applies_the_repair_and_keep_rules():
     assert judge("broken", 0.95, 0.9, 0.945) is True and judge("broken", 0.95, 0.9, 0.93) is False
     assert judge("healthy", 0.9, 0.95, 0.891) is True and judge("healthy", 0.9, 0.95, 0.88) is False
     assert judge("broken", 0.3, 0.9, None) is None
+    # a broken setup less than 0.05 below the reference was not hurt: judged as kept, not as repaired
+    assert judge("broken", 0.86, 0.9, 0.86) is True and judge("broken", 0.86, 0.9, 0.84) is False
+    assert judge("broken", 0.85, 0.9, 0.86) is False  # 0.05 below: hurt, 0.01 of the 0.05 gap closed
 
 
 @pytest.mark.slow
@@ -86,8 +89,10 @@ def test_smoke_mode_runs_every_arm_and_writes_its_files(tmp_path):
     setups = json.loads((tmp_path / "setups.json").read_text())
     assert len(setups) == 2 and sum(s["kind"] == "broken" for s in setups) == 1
     results = json.loads((tmp_path / "results.json").read_text())
-    assert [r["id"] for r in results["rows"]] == [s["id"] for s in setups]
-    for row in results["rows"]:
+    (part,) = results["seeds"]  # smoke: one seed, the development one
+    assert part["seed"] == 0 and part["label"] == "development" and part["setups"] == setups
+    assert [r["id"] for r in part["rows"]] == [s["id"] for s in setups]
+    for row in part["rows"]:
         for arm in ("unchanged", "reference", "advisor"):
             cell = row[arm]
             assert isinstance(cell.get("accuracy"), float) or cell.get("error"), (row["id"], arm, cell)
@@ -96,7 +101,7 @@ def test_smoke_mode_runs_every_arm_and_writes_its_files(tmp_path):
         assert row["advisor"].get("wall_s", 0) > 0
     line = proc.stdout.strip().splitlines()[-1]
     assert SUMMARY_RE.match(line), line
-    assert results["summary"]["line"] == line and re.search(r"\(budget 15 s\)\.$", line)
+    assert part["summary"]["line"] == line and re.search(r"\(budget 15 s\)\.$", line)
     assert results["meta"]["commit"] and "dirty" in results["meta"]
     table = (tmp_path / "results.md").read_text()
     assert line in table and all(f"| {s['id']} |" in table for s in setups)

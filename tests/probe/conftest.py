@@ -4,15 +4,15 @@ import pytest
 
 @pytest.fixture(scope="session")
 def digits():
-    """sklearn digits as 64 features in [0, 1], split 60/20/20 (`bench.faults.load_data`)."""
-    from bench.faults import load_data
+    """sklearn digits as 64 features in [0, 1], split 60/20/20 (`advisor.testing.faults.load_data`)."""
+    from advisor.testing.faults import load_data
 
     return load_data("digits")
 
 
 @pytest.fixture(scope="session")
 def digits_image():
-    from bench.faults import load_data
+    from advisor.testing.faults import load_data
 
     return load_data("digits-image")
 

@@ -3,7 +3,7 @@ healthy counterpart is a clean good_fit. One probe per case, shared."""
 import pytest
 
 from advisor.rules.catalog import FINDINGS
-from bench import faults
+from advisor.testing import faults
 
 # The softmax-bce case is Keras' own "softmax over one unit" mistake; it warns.
 # The module fixture probes every fault case (~60 s): slow, though it still runs in CI.

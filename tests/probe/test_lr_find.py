@@ -85,6 +85,7 @@ def test_the_sweep_stops_when_the_loss_blows_up_or_at_the_deadline(digits):
     assert timed.suggestion is None
 
 
+@pytest.mark.slow
 def test_cli_prints_the_finding_as_json_and_saves_the_plot(tmp_path):
     out = subprocess.run([sys.executable, "-m", "advisor.cli", "lr-find", "digits", "--model", "mlp", "--json"],
                          capture_output=True, text=True, cwd=tmp_path, timeout=300)

@@ -116,7 +116,7 @@ def test_tiny_subset_check_separates_capacity(digits, tiny_mlp):
 
 def test_monitoring_overhead_is_measured(digits):
     """The monitor adds one probe-batch pass per epoch; the figure itself is
-    reported by `python -m bench.faults --overhead` (machine load makes a
+    reported by `python -m advisor.testing.faults --overhead` (machine load makes a
     strict bound flaky here)."""
     from advisor.model.defaults import default_model
 

@@ -25,7 +25,7 @@ def main(kind, out):
     # plan.build copies the user's weights: every worker must start from the same model
     keras.utils.set_random_seed(0)
     from recipes import BatchSize, Dropout, Mirrored, MultiWorker, Plan
-    from recipes_testkit import functional_model, images, sequential_model
+    from tests.recipes.testkit import functional_model, images, sequential_model
 
     strategy_recipe = Mirrored(devices=["/cpu:0", "/cpu:1"]) if kind == "mirrored" else MultiWorker()
     plan = Plan([strategy_recipe, BatchSize(16), Dropout(0.2)])  # global: 8 per replica
@@ -53,14 +53,11 @@ def rule_book(out):
     """The rule book's plan for a host with 2 devices, on 2 logical CPUs."""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
-    from rules_facts import healthy
+    from tests.rules.facts_builders import healthy
 
     from advisor.rules.engine import decide
     from recipes import Mirrored, Plan
-    from recipes_testkit import images, sequential_model
+    from tests.recipes.testkit import images, sequential_model
 
     chosen = decide(healthy(gpus=2, device_count=2)).to_plan()
     # The rule's Mirrored() takes every GPU; this host has none, so name the two logical CPUs.

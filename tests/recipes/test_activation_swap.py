@@ -94,3 +94,27 @@ def test_targets_old_configs_and_search_space():
     hp = kt.HyperParameters()
     Activation(to="gelu", swap="exotic").search_space(hp)
     assert {"relu", "gelu", "silu", "tanh"} <= set(hp.space[0].values)
+
+
+def test_any_swaps_a_hidden_softmax_that_all_leaves_alone():
+    """A softmax between two Dense layers of a plain stack is a bug (it normalizes 64 features
+    into a distribution): "any" swaps it, "all" keeps softmax and log_softmax as deliberate."""
+    import keras
+
+    from recipes import Activation, Plan
+
+    mlp = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="softmax"),
+                            keras.layers.Dense(8), keras.layers.Activation("log_softmax"),
+                            keras.layers.Dense(8), keras.layers.Softmax(),  # a layer class, called with mask=
+                            keras.layers.Dense(3, activation="softmax")])
+    mlp.compile("adam", "sparse_categorical_crossentropy")
+
+    def hidden(model):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        return [layer.get_config().get("activation") for layer in layers[:-1]]
+
+    assert hidden(Plan([Activation(to="relu", swap="all")]).build(mlp)) == ["softmax", "linear", "log_softmax",
+                                                                            "linear", None]
+    assert hidden(Plan([Activation(to="relu", swap="any")]).build(mlp)) == ["relu", "linear", "relu", "linear",
+                                                                            "relu"]
+    assert mlp.layers[-1].get_config()["activation"] == "softmax"  # the output is never swapped

@@ -6,7 +6,7 @@ import pytest
 
 from recipes import BatchNorm, Depth, Dropout, Plan, Width
 from recipes.architecture.depth import is_plain_stack
-from recipes_testkit import functional_model, images, sequential_model
+from tests.recipes.testkit import functional_model, images, sequential_model
 
 
 def mlp():

@@ -7,7 +7,7 @@ from sklearn.metrics import f1_score, roc_auc_score
 from recipes import (SGD, Adagrad, Adam, AdamW, FocalLoss, GradientClip, LabelSmoothing, Metrics,
                      Plan, RMSprop)
 from recipes.losses.sparse_labels import SparseCategoricalFocalCrossentropy
-from recipes_testkit import functional_model, sequential_model
+from tests.recipes.testkit import functional_model, sequential_model
 
 
 def binary_model():

@@ -5,7 +5,7 @@ import tensorflow as tf
 from sklearn.utils.class_weight import compute_class_weight
 
 from recipes import BatchSize, ClassWeights, ImageAugment, Oversample, Plan, TabularNoise
-from recipes_testkit import images
+from tests.recipes.testkit import images
 
 
 def epoch(dataset):

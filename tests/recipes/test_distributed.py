@@ -9,7 +9,7 @@ import pytest
 
 from recipes import MultiWorker, Plan
 from recipes.hardware.multi_worker import read_tf_config
-from recipes_testkit import sequential_model, subprocess_env
+from tests.recipes.testkit import sequential_model, subprocess_env
 
 JOB = str(Path(__file__).with_name("distributed_job.py"))
 TIMEOUT_S = 240  # generous: the machine is shared; a hung collective must still end the test
@@ -34,6 +34,7 @@ def test_mirrored_fits_on_two_logical_cpus(tmp_path):
     assert all(m["variable"] == "MirroredVariable" for m in result["models"].values())
 
 
+@pytest.mark.slow
 def test_rule_book_plan_for_two_devices_keeps_32_per_replica(tmp_path):
     """The multiple_gpus rule asks BatchSize(32 x replicas); the plan must not multiply again."""
     out = tmp_path / "rule_book.json"

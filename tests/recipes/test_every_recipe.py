@@ -9,7 +9,7 @@ import keras
 import pytest
 
 from recipes import Mirrored, Plan, Recipe, TensorBoard, all_recipes
-from recipes_testkit import functional_model, images, sequential_model
+from tests.recipes.testkit import functional_model, images, sequential_model
 
 NAMES = sorted(all_recipes())
 

@@ -7,7 +7,7 @@ import pytest
 
 from recipes import (L1, L2, Activation, BatchNorm, Dropout, Initializer, MixedPrecision, Normalize,
                      Plan)
-from recipes_testkit import functional_model, sequential_model
+from tests.recipes.testkit import functional_model, sequential_model
 
 
 def kinds(model):

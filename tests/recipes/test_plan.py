@@ -11,7 +11,7 @@ from recipes import (SGD, Adam, AdamW, BatchNorm, BatchSize, ClassWeights, Dropo
                      FocalLoss, GradientClip, ImageAugment, L2, LabelSmoothing, Metrics, Mirrored,
                      MultiWorker, Normalize, OneCycle, Plan, Recipe, TensorBoard, WarmupCosine,
                      registry)
-from recipes_testkit import images, sequential_model
+from tests.recipes.testkit import images, sequential_model
 
 
 def test_design_example_imports_and_builds():
@@ -122,6 +122,7 @@ def test_missing_plan_file(tmp_path):
         Plan.load(tmp_path / "nope.json")
 
 
+@pytest.mark.slow
 def test_ten_recipe_plan_builds_and_trains(tmp_path):
     x, y = images(n=60, imbalance=True)
     plan = Plan([Normalize(), ImageAugment(rotation=0.05), ClassWeights(), BatchNorm(), Dropout(0.2),
@@ -139,6 +140,7 @@ def test_ten_recipe_plan_builds_and_trains(tmp_path):
     assert isinstance(model.optimizer.get_config()["learning_rate"], dict)  # the schedule is in it
 
 
+@pytest.mark.slow
 def test_search_space_gives_keras_tuner_a_configured_plan(tmp_path):
     x, y = images()
     plan = Plan([Dropout(0.3), AdamW(1e-3), BatchNorm(), BatchSize(16)])

@@ -7,7 +7,7 @@ import tensorflow as tf
 from recipes import MixedPrecision, Plan
 from recipes.hardware.mixed_precision import detect_policy
 from recipes.training_setup import TrainingSetup
-from recipes_testkit import functional_model, sequential_model
+from tests.recipes.testkit import functional_model, sequential_model
 
 
 @pytest.mark.parametrize("make_model", [sequential_model, functional_model])

@@ -7,7 +7,7 @@ import pytest
 
 from recipes import (SGD, Adam, ExponentialDecay, LearningRate, OneCycle, Plan, ReduceOnPlateau,
                      StepDecay, WarmupCosine)
-from recipes_testkit import images, sequential_model
+from tests.recipes.testkit import images, sequential_model
 
 LR0 = 0.01
 EPOCHS = 10

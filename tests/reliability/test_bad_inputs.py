@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from advisor.cli import main
 from advisor.data import load
-from advisor.search.cluster import fingerprint
+from advisor.runtime.fingerprints import fingerprint
 
 MODULE = "advisor_bad_models"  # the module:function specs below import it from the fixture folder
 
@@ -365,7 +365,7 @@ def _check_refused(folder, tmp_path, monkeypatch, case_id, args, expected):
 def test_run_folder_in_use_is_one_line_and_exit_2(folder, tmp_path, monkeypatch):
     """Another process writes the run folder: refused, naming it, and nothing in the folder touched."""
     busy = folder / "busy_run"
-    code = (f"from advisor.training.run_folder import RunFolder; r = RunFolder({str(busy)!r}); print('ready', flush=True); "
+    code = (f"from advisor.runtime.run_folder import RunFolder; r = RunFolder({str(busy)!r}); print('ready', flush=True); "
             "import time; time.sleep(120)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:

@@ -56,6 +56,7 @@ def test_two_workers_train_like_one_process(tmp_path, free_ports):
     assert model.output_shape == (None, 10)
 
 
+@pytest.mark.slow
 def test_multi_host_training_needs_a_plan(tmp_path):
     tf_config = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 0}}
     proc = _advisor([*ARGS, "--out", str(tmp_path / "run")], tf_config)

@@ -74,7 +74,8 @@ def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, mo
     import keras_tuner as kt
     from keras_tuner.src import protos
 
-    from advisor.search.cluster import _forget, _idle, _LeasedServicer
+    from advisor.search.compat import LeasedServicer
+    from advisor.search.distributed import _forget, _hold, _idle
 
     for name in ("KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -84,7 +85,7 @@ def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, mo
                                            hyperparameters=hp)
     kt.engine.base_tuner.BaseTuner(oracle=oracle, directory=str(tmp_path), project_name="p")
     oracle.verbose = 0
-    servicer, service = _LeasedServicer(oracle, {}), protos.get_service()
+    servicer, service = LeasedServicer(oracle, {}, hold=_hold), protos.get_service()
 
     def ask(tuner_id):
         return kt.engine.trial.Trial.from_proto(
@@ -108,7 +109,7 @@ def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, mo
 def test_a_worker_refuses_another_chiefs_data(tmp_path):
     """The job's data fingerprint stops a worker that would tune on other data."""
     from advisor.data import load
-    from advisor.search.cluster import fingerprint
+    from advisor.runtime.fingerprints import fingerprint
 
     assert fingerprint(load("digits", seed=0)) == fingerprint(load("digits", seed=0))
     assert fingerprint(load("digits", seed=0)) != fingerprint(load("digits", seed=1))

@@ -15,7 +15,7 @@ import time
 import pytest
 
 # --ensemble 1: one model, no small-data K-fold (these cases are about the run folder, not the folds).
-ARGS = ["train", "iris", "--tuner", "none", "--epochs", "3", "--budget", "40s", "--seed", "0", "--ensemble", "1"]
+ARGS = ["train", "iris", "--tuner", "none", "--epochs", "60", "--budget", "40s", "--seed", "0", "--ensemble", "1"]
 TIMEOUT_S = 240
 
 
@@ -130,4 +130,5 @@ def test_full_disk_is_one_line_and_the_run_resumes_once_space_is_freed(tmp_path,
     resumed = _run([*ARGS, "--out", str(out), "--quiet", "--resume"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert _status(out) == {"status": "complete"}
-    assert (out / "model.keras").is_file() and 0 <= json.loads((out / "metrics.json").read_text())["accuracy"] <= 1
+    # A trained model, not a placeholder: well above iris's one-in-three chance.
+    assert (out / "model.keras").is_file() and json.loads((out / "metrics.json").read_text())["accuracy"] >= 0.5

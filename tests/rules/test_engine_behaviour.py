@@ -8,7 +8,7 @@ from advisor.errors import AdvisorError
 from advisor.rules.facts import Facts
 from advisor.rules import all_rules
 from advisor.rules.conflicts import SLOTS
-from rules_facts import finding, healthy
+from tests.rules.facts_builders import finding, healthy
 
 MESSY = dict(looks_unnormalized=True, x_min=0.0, x_max=16.0, imbalance_ratio=12.0, n_train=800, findings=[
     finding("overfitting", "val_loss rose 3 epochs in a row while train_loss fell 12%"),
@@ -74,7 +74,6 @@ def test_repair_sequence_with_facts_uses_concrete_numbers_and_skips_no_ops():
 
 
 def test_every_repair_step_builds_in_the_recipe_registry():
-    pytest.importorskip("recipes.plan")
     from recipes import Plan
 
     for problem in repairable_problems():

@@ -6,7 +6,7 @@ import pytest
 from advisor.rules.engine import decide
 from advisor.hardware.detect import detect_hardware
 from advisor.rules.facts import Facts
-from rules_facts import finding, healthy
+from tests.rules.facts_builders import finding, healthy
 
 RELU_FAMILY = {"relu", "leaky_relu", "elu", "selu"}
 WEIGHT_PENALTIES = {"dropout", "l1", "l2", "label_smoothing", "adamw", "tabular_noise", "image_augment"}

@@ -11,7 +11,7 @@ import pytest
 from advisor.errors import AdvisorError
 from advisor.rules.facts import Facts
 from advisor.hardware.detect import HardwareProfile, detect_hardware, hardware_findings, tf_config_workers
-from rules_facts import finding
+from tests.rules.facts_builders import finding
 
 DATA = SimpleNamespace(
     n_train=1200, n_val=300, n_test=297, task="multiclass", modality="tabular", num_classes=10,

@@ -7,7 +7,7 @@ from advisor.rules.engine import decide, repair_sequence
 from advisor.rules.facts import Facts
 from advisor.model.inspect import inspect_model, model_findings
 from recipes import Plan
-from rules_facts import finding, healthy
+from tests.rules.facts_builders import finding, healthy
 
 
 def info(task="multiclass", classes=3):

@@ -6,7 +6,7 @@ import pytest
 from advisor.rules.engine import decide
 from advisor.errors import AdvisorError
 from advisor.rules import ENTRY_POINT_GROUP, all_rules, load_plugins, registry
-from rules_facts import healthy
+from tests.rules.facts_builders import healthy
 
 PLUGIN = '''
 from advisor.rules import Recommendation, rule

@@ -1,4 +1,5 @@
 """The diagnosis-seeded search on real small data and real models."""
+import json
 import time
 
 import keras
@@ -7,8 +8,11 @@ import numpy as np
 import pytest
 
 from advisor.diagnosis import diagnose
-from bench.faults import case_by_name, case_data
+from advisor.testing.faults import case_by_name, case_data
+from advisor.runtime.budget import Budget, Deadline
+from advisor.runtime.objective import Chance
 from advisor.search import SearchSpace, run_search
+from advisor.search.ablation import ablate
 from advisor.search.space import NONE
 
 
@@ -51,58 +55,74 @@ def test_alternatives_are_choices_never_stacked(sigmoid_deep):
             assert all(r.name in names for r in options[label])
 
 
-@pytest.mark.slow
-def test_search_keeps_the_repair_and_runs_both_seeded_trials_even_when_time_runs_out(sigmoid_deep, tmp_path,
-                                                                                   monkeypatch):
-    import advisor.search.run
+def _search(space, net, dataset, folder, *, tuner, epochs, final_epochs, seed=0, budget_s=600.0, chance=None,
+            max_trials=None):
+    goal = kt.Objective("val_accuracy", "max")
+    return run_search(space, net, dataset, folder, tuner=tuner, objective=goal,
+                      chance=chance or Chance(None, 0.0, "max"), epochs=epochs, final_epochs=final_epochs,
+                      seed=seed, budget=Budget(budget_s), max_trials=max_trials)
 
+
+def test_neighbours_change_one_thing_repairs_first(sigmoid_deep):
+    net, _, report = sigmoid_deep
+    space = SearchSpace.from_report(report, net)
+    start = space.unchanged_values(kt.HyperParameters())
+    steps = space.neighbours(start)
+    assert all(sum(step[k] != start[k] for k in start) == 1 for step in steps)
+    assert len({json.dumps(s, sort_keys=True) for s in steps}) == len(steps)
+    first = next(k for k in start if steps[0][k] != start[k])
+    assert first.startswith("repair/")  # a repair before any knob
+    # SELU + LeCun and ReLU + He are two steps, and every step is a valid point of the space.
+    labels = {s["repair/vanishing_gradient"] for s in steps if s["repair/vanishing_gradient"] != NONE}
+    assert len(labels) >= 2, labels
+    for step in steps:
+        hp = kt.HyperParameters()
+        hp.values.update(step)
+        space.plan_for(hp)
+
+
+@pytest.mark.slow
+def test_search_keeps_the_repair_and_runs_both_seeded_trials(sigmoid_deep, tmp_path):
     net, dataset, report = sigmoid_deep
     space = SearchSpace.from_report(report, net)
-    now = time.monotonic()
-    # "none": the two seeded trials only; the budget is spent before the ablation can run.
-    monkeypatch.setattr(advisor.search.run, "ABLATION_MAX_SHARE", 0.0)
-    result = run_search(space, net, dataset, tmp_path, tuner="none", objective=kt.Objective("val_accuracy", "max"),
-                        epochs=4, seed=0, deadline=now + 600, fit_end=now + 600, final_epochs=4)
-    assert len(result.trials) == 2
+    # "none": the two seeded trials only.
+    result = _search(space, net, dataset, tmp_path, tuner="none", epochs=4, final_epochs=4)
+    assert len(result.trials) == 2 and result.stopped_because == "trial limit"
     values = [t["hyperparameters"] for t in result.trials]
     assert any(not v["rulebook"] and all(v[f"repair/{p}"] == NONE for p in space.groups) for v in values)
     assert any(v == space.rulebook_values(kt.HyperParameters()) for v in values)
-    # The rule book's repair beat the broken model and is kept, unablated.
+    # The rule book's repair beat the broken model and is kept, with its model.
     scores = {bool(t["hyperparameters"]["rulebook"]): t["score"] for t in result.trials}
     assert scores[True] > scores[False] + 0.2, scores
-    assert "activation" in result.plan
-    assert all(row["kept"] and row["objective_without"] is None for row in result.ablation)
+    assert "activation" in result.plan and result.best_model is not None
+    assert result.unchanged is not None and result.unchanged[0] == scores[False]
 
 
 @pytest.mark.slow
 def test_ablation_gives_every_kept_recipe_its_evidence(sigmoid_deep, tmp_path):
     net, dataset, report = sigmoid_deep
     space = SearchSpace.from_report(report, net)
-    now = time.monotonic()
-    result = run_search(space, net, dataset, tmp_path, tuner="none", objective=kt.Objective("val_accuracy", "max"),
-                        epochs=2, seed=0, deadline=now + 600, fit_end=now + 600, final_epochs=2)
-    rows = {row["recipe"]: row for row in result.ablation}
-    assert set(rows) >= {r.name for r in result.plan.recipes}
-    assert all(row["objective_without"] is not None for row in rows.values())
+    result = _search(space, net, dataset, tmp_path, tuner="none", epochs=2, final_epochs=2)
+    rows, plan, model = ablate(result.hypermodel, result.plan, result.best_score, Deadline(time.monotonic() + 600),
+                               2, fit_seconds=0.0)
+    rows = {row["recipe"]: row for row in rows}
+    assert set(rows) == {r.name for r in result.plan.recipes}
+    assert all(row["objective_without"] is not None and row["effect"] for row in rows.values())
     # The activation swap is what repairs the vanishing gradient: without it the score falls.
-    assert rows["activation"]["kept"] and rows["activation"]["objective_without"] < rows["activation"]["objective_with"]
-    # A recipe is dropped only when its absence measured better.
+    assert rows["activation"]["kept"] and rows["activation"]["effect"] == "helped"
+    # A recipe is dropped only when its absence measured better; equal scores are "no measurable effect".
     for row in rows.values():
         if not row["kept"]:
-            assert row["objective_without"] >= row["objective_with"] + 0.01
-            assert row["recipe"] not in result.plan
+            assert row["effect"] == "hurt" and row["recipe"] not in plan and model is not None
+        if row["objective_without"] == row["objective_with"]:
+            assert row["effect"] == "no measurable effect" and row["kept"]
 
 
 @pytest.mark.slow
-def test_random_arm_has_no_seeded_trials(sigmoid_deep, tmp_path, monkeypatch):
-    import advisor.search.run
-
+def test_random_arm_has_no_seeded_trials(sigmoid_deep, tmp_path):
     net, dataset, report = sigmoid_deep
     space = SearchSpace.from_report(report, net)
-    monkeypatch.setattr(advisor.search.run, "ABLATION_MAX_SHARE", 0.0)  # the trials are the point, not the ablation
-    now = time.monotonic()
-    result = run_search(space, net, dataset, tmp_path, tuner="random", objective=kt.Objective("val_accuracy", "max"),
-                        epochs=1, seed=1, deadline=now + 600, fit_end=now + 600, final_epochs=1, max_trials=2)
+    result = _search(space, net, dataset, tmp_path, tuner="random", epochs=1, final_epochs=1, seed=1, max_trials=2)
     rulebook = space.rulebook_values(kt.HyperParameters())
     assert len(result.trials) == 2
     assert all(t["hyperparameters"] != rulebook for t in result.trials)

@@ -1,0 +1,1 @@
+"""The advisor's Keras callbacks, one family per module."""

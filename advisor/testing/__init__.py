@@ -1,0 +1,1 @@
+"""Test material shipped with the package: the fault-injection suite."""
