@@ -1,28 +1,43 @@
 """The generated buggy-setup benchmark: do the advisor's repairs land on setups nobody hand-picked?
 
-    python -m bench.generated                      # 40 broken + 10 healthy setups, 60 s budget each
-    python -m bench.generated --smoke              # 1 broken + 1 healthy on blobs/circles, 15 s (CI)
+    python -m bench.generated                      # seeds 0 and 1: 40 broken + 10 healthy each, 60 s budget
+    python -m bench.generated --smoke              # 1 broken + 1 healthy on blobs/circles, seed 0, 15 s (CI)
     python -m bench.generated --setups bench/results/generated/setups.json   # the same setups again
-    python -m bench.generated --only b03-mnist-5k h01-mnist-5k
+    python -m bench.generated --only b03-mnist-5k h01-mnist-5k               # these ids, in every seed
 
-Setups come from `bench.bugs.generate(seed)`. For each one, every arm runs in
-its own process (so its peak RSS is its own):
-- unchanged: the user's setup trained as-is (its own epochs and batch size);
-- reference: a standard MLP, once per dataset (`bench.bugs.reference`);
+Setups come from `bench.bugs.generate(seed)`, written the ways people write
+Keras models (layer style, integer or one-hot labels, loss as string, class or
+function). Seed 0 is the *development* set; every other seed is *held-out*:
+no change may be tuned on it, and it is judged in the same run (`--seeds`,
+default 0 1). For each setup, every arm runs in its own process (so its peak
+RSS is its own):
+- unchanged: the user's setup trained as-is (its own epochs, batch size and
+             labels; with the labels bug, whose `fit` raises, the majority-class rate);
+- reference: a standard MLP, once per dataset and seed (`bench.bugs.reference`);
 - advisor:   the real CLI, `advisor train data.npz --model model.keras
              --budget Bs --out DIR --seed S --quiet`, on the setup's saved
              data and compiled, untrained model; test accuracy from DIR/metrics.json.
 The references and unchanged setups train first (--jobs at a time), then
 the advisor runs alone, one setup at a time. All arms are scored on the same
-test split. A broken setup is *repaired*
-when advisor - unchanged >= 0.8 * (reference - unchanged) (when the
-reference is no better than unchanged: advisor >= unchanged - 0.01); a
-healthy one is *kept* when advisor >= unchanged - 0.01. A failed arm is
-recorded (exit code, last stderr line) and the run goes on; a setup whose
-advisor arm failed counts as not repaired / not kept.
+test split. Judging (`judge`):
+- a broken setup is *hurt* when unchanged <= reference - 0.05; a hurt one is
+  *repaired* when advisor - unchanged >= 0.8 * (reference - unchanged);
+- the others (healthy, and broken but not hurt) are *kept* when
+  advisor >= unchanged - 0.01;
+- per seed: the mean gap closed over hurt setups, (advisor - unchanged) /
+  (reference - unchanged), not clipped, and the setups the advisor left
+  below unchanged (advisor < unchanged - 0.01).
+A failed arm is recorded (exit code, last stderr line) and the run goes on;
+a setup whose advisor arm failed counts as not repaired / not kept (and
+closes none of its gap); a broken setup whose unchanged or reference arm
+failed counts as hurt, so as not repaired.
 
-Writes OUT/setups.json, OUT/results.json, OUT/results.md and prints
-`Generated bugs: N of M repaired, K of L healthy kept (budget B s).`
+Writes OUT/setups.json (every seed's), OUT/results.json ({"meta", "seeds": [{seed,
+label, setups, rows, summary}, ...]}), OUT/results.md (a section per seed) and
+prints one line per seed, e.g. `Generated bugs, seed 0 (development): 30 of 33
+hurt setups repaired (mean gap closed 0.87), 16 of 17 others kept, 1 below
+unchanged (budget 60 s).` --readme also publishes them to docs/bench/ and puts
+`readme_block(results)` in README.md.
 """
 from __future__ import annotations
 
@@ -42,15 +57,23 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
+from bench import bugs  # numpy only at import; Keras loads when a model is built
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results" / "generated"
 MARK_START, MARK_END = "<!-- generated:start -->", "<!-- generated:end -->"
-SUMMARY = "Generated bugs: {repaired} of {broken} repaired, {kept} of {healthy} healthy kept (budget {budget} s)."
-SUMMARY_RE = re.compile(r"^Generated bugs: (\d+) of (\d+) repaired, (\d+) of (\d+) healthy kept "
-                        r"\(budget (\d+(?:\.\d+)?) s\)\.$")
+SUMMARY = ("Generated bugs, seed {seed} ({label}): {repaired} of {hurt} hurt setups repaired (mean gap closed "
+           "{gap}), {kept} of {others} others kept, {below} below unchanged (budget {budget} s).")
+SUMMARY_RE = re.compile(r"^Generated bugs, seed (\d+) \((development|held-out)\): (\d+) of (\d+) hurt setups "
+                        r"repaired \(mean gap closed (-?\d+\.\d\d|n/a)\), (\d+) of (\d+) others kept, (\d+) below "
+                        r"unchanged \(budget (\d+(?:\.\d+)?) s\)\.$")
+DEFAULT_SEEDS = (0, 1)
+DEVELOPMENT_SEED = 0  # every other seed is held out: judged, never tuned on
 SMOKE = {"broken": 1, "healthy": 1, "datasets": ("blobs", "circles"), "epochs": 10, "budget": 15.0}
 REPAIR_SHARE = 0.8  # of the gap between unchanged and reference
-TOLERANCE = 0.01  # accuracy a healthy (or already reference-level) setup may lose
+HURT_MARGIN = 0.05  # a broken setup at least this far below the reference was hurt by its bugs
+TOLERANCE = 0.01  # accuracy a setup with nothing to repair may lose
+EPS = 1e-12  # accuracies are fractions of the test set: exact ties are common, float error is not a verdict
 CELL_TIMEOUT_S = 1800.0
 
 
@@ -60,8 +83,6 @@ CELL_TIMEOUT_S = 1800.0
 def _cell(arm: str, payload: str, workdir: str) -> dict:
     """One arm in this (child) process: 'unchanged' (payload: a setup) or 'reference' (payload: dataset, seed)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from bench import bugs
-
     start = time.monotonic()
     spec = json.loads(payload)
     if arm == "reference":
@@ -72,7 +93,7 @@ def _cell(arm: str, payload: str, workdir: str) -> dict:
             Path(workdir).mkdir(parents=True, exist_ok=True)
             bugs.save_npz(spec, Path(workdir) / "data.npz", data)
             bugs.save_model(spec, Path(workdir) / "model.keras", model)
-        row = bugs.fit_and_score(model, data, epochs=spec["epochs"], batch_size=spec["batch"])
+        row = bugs.unchanged(spec, model, data)
     else:
         raise SystemExit(f"unknown arm {arm!r}")
     row["wall_s"] = time.monotonic() - start
@@ -169,24 +190,78 @@ def run_advisor(setup: dict, workdir: Path, budget_s: float) -> dict:
 # ---------------------------------------------------------------- judging and reports
 
 
-def judge(kind: str, unchanged, reference, advisor) -> bool | None:
-    """repaired (broken) / kept (healthy); None when an accuracy it needs is missing."""
-    if kind == "healthy":
-        return None if unchanged is None or advisor is None else advisor >= unchanged - TOLERANCE
-    if unchanged is None or reference is None or advisor is None:
+def seed_label(seed: int) -> str:
+    return "development" if seed == DEVELOPMENT_SEED else "held-out"
+
+
+def is_hurt(unchanged, reference) -> bool | None:
+    """The bugs cost the setup at least HURT_MARGIN against the reference; None when either is missing."""
+    if unchanged is None or reference is None:
         return None
-    if reference <= unchanged:
-        return advisor >= unchanged - TOLERANCE
-    return advisor - unchanged >= REPAIR_SHARE * (reference - unchanged) - 1e-12
+    return unchanged <= reference - HURT_MARGIN + EPS
 
 
-def summarize(rows: list[dict], budget_s: float) -> dict:
-    broken = [r for r in rows if r["kind"] == "broken"]
-    healthy = [r for r in rows if r["kind"] == "healthy"]
-    counts = {"broken": len(broken), "repaired": sum(r["ok"] is True for r in broken),
-              "healthy": len(healthy), "kept": sum(r["ok"] is True for r in healthy), "budget": f"{budget_s:g}"}
+def group(kind: str, unchanged, reference) -> str:
+    """The setup's group: healthy, hurt or not hurt. A broken setup that cannot be told (an arm failed)
+    counts as hurt: it has no verdict then, so it counts against the repaired, never for the kept."""
+    if kind == "healthy":
+        return "healthy"
+    return "not hurt" if is_hurt(unchanged, reference) is False else "hurt"
+
+
+def judge(kind: str, unchanged, reference, advisor) -> bool | None:
+    """repaired (a hurt broken setup) / kept (healthy, or broken but not hurt); None when an accuracy
+    it needs is missing."""
+    hurt = group(kind, unchanged, reference) == "hurt"
+    if unchanged is None or advisor is None or (hurt and reference is None):
+        return None
+    if hurt:
+        return advisor - unchanged >= REPAIR_SHARE * (reference - unchanged) - EPS
+    return advisor >= unchanged - TOLERANCE - EPS
+
+
+def gap_closed(unchanged, reference, advisor) -> float | None:
+    """(advisor - unchanged) / (reference - unchanged), not clipped; a failed advisor arm closes 0 (the user
+    keeps the unchanged setup); None without a positive gap."""
+    if unchanged is None or reference is None or reference <= unchanged:
+        return None
+    return ((advisor if advisor is not None else unchanged) - unchanged) / (reference - unchanged)
+
+
+def verdict(row: dict) -> str:
+    word = "repaired" if row["group"] == "hurt" else "kept"
+    return {True: word, False: f"not {word}", None: "error"}[row["ok"]]
+
+
+def judged_row(setup: dict, unchanged: dict, reference: dict, advisor: dict) -> dict:
+    """One setup's arms and verdicts, as results.json keeps them."""
+    u, r, a = unchanged.get("accuracy"), reference.get("accuracy"), advisor.get("accuracy")
+    kind = setup["kind"]
+    row = {**{k: setup[k] for k in ("id", "kind", "dataset", "bugs")}, **bugs.writing_choices(setup),
+           "group": group(kind, u, r), "ok": judge(kind, u, r, a),
+           "below_unchanged": a is not None and u is not None and a < u - TOLERANCE - EPS,
+           "unchanged": unchanged, "reference": {k: reference.get(k) for k in ("accuracy", "error")},
+           "advisor": advisor}
+    row["gap_closed"] = gap_closed(u, r, a) if row["group"] == "hurt" else None
+    row["verdict"] = verdict(row)
+    return row
+
+
+def summary_line(summary: dict) -> str:
+    """The one-line verdict of a seed, from its summary's numbers."""
+    gap = summary["gap_closed"]
+    return SUMMARY.format(seed=summary["seed"], label=summary["label"], repaired=summary["repaired"],
+                          hurt=summary["hurt"], gap="n/a" if gap is None else f"{gap:.2f}", kept=summary["kept"],
+                          others=summary["others"], below=len(summary["below_unchanged"]),
+                          budget=f"{summary['budget_s']:g}")
+
+
+def summarize(rows: list[dict], budget_s: float, seed: int) -> dict:
+    hurt = [r for r in rows if r["group"] == "hurt"]
+    others = [r for r in rows if r["group"] != "hurt"]
+    gaps = [r["gap_closed"] for r in hurt if r["gap_closed"] is not None]
     by_family, by_dataset = {}, {}
-    for r in broken:
+    for r in hurt:
         for fam in sorted({b.split(":", 1)[0] for b in r["bugs"]}):
             by_family.setdefault(fam, [0, 0])
             by_family[fam][0] += r["ok"] is True
@@ -195,47 +270,74 @@ def summarize(rows: list[dict], budget_s: float) -> dict:
         by_dataset.setdefault(r["dataset"], [0, 0])
         by_dataset[r["dataset"]][0] += r["ok"] is True
         by_dataset[r["dataset"]][1] += 1
-    errors = {arm: sum(bool(r[arm].get("error")) for r in rows) for arm in ("unchanged", "reference", "advisor")}
-    # broken setups the bugs did not hurt (unchanged within 0.02 of the reference): little to repair there
-    unhurt = [r["id"] for r in broken if r["unchanged"].get("accuracy") is not None
-              and r["reference"].get("accuracy") is not None
-              and r["unchanged"]["accuracy"] >= r["reference"]["accuracy"] - 0.02]
-    return {**{k: v for k, v in counts.items() if k != "budget"}, "budget_s": budget_s,
-            "line": SUMMARY.format(**counts), "by_family": by_family, "by_dataset": by_dataset, "errors": errors, "unhurt": unhurt}
+    summary = {"seed": seed, "label": seed_label(seed), "budget_s": budget_s,
+               "hurt": len(hurt), "repaired": sum(r["ok"] is True for r in hurt),
+               "others": len(others), "kept": sum(r["ok"] is True for r in others),
+               "healthy": sum(r["kind"] == "healthy" for r in rows),
+               "not_hurt": [r["id"] for r in rows if r["group"] == "not hurt"],
+               "gap_closed": sum(gaps) / len(gaps) if gaps else None, "gap_closed_n": len(gaps),
+               "below_unchanged": [r["id"] for r in rows if r["below_unchanged"]],
+               "by_family": by_family, "by_dataset": by_dataset,
+               "errors": {arm: sum(bool(r[arm].get("error")) for r in rows)
+                          for arm in ("unchanged", "reference", "advisor")}}
+    summary["line"] = summary_line(summary)
+    return summary
 
 
 def _f(v, fmt="{:.3f}"):
     return "–" if v is None else fmt.format(v)
 
 
-def markdown(rows: list[dict], summary: dict, meta: dict) -> str:
-    dirty = " (dirty tree)" if meta["dirty"] else ""
-    lines = ["# Generated buggy setups", "",
-             f"Measured {meta['date']} on {meta['machine']}, commit {meta['commit']}{dirty}; seed {meta['seed']}, "
-             f"advisor budget {meta['budget_s']:g} s per setup; {meta['duration_s'] / 60:.1f} min in all.", "",
-             f"**{summary['line']}**", "",
-             "| id | dataset | bugs | unchanged | reference | advisor | repaired/kept | wall s | peak MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+RULES = (f"A broken setup is *hurt* when unchanged <= reference - {HURT_MARGIN}; a hurt one is *repaired* when "
+         f"advisor - unchanged >= {REPAIR_SHARE} x (reference - unchanged). The others (healthy, and broken but not "
+         f"hurt) are *kept* when advisor >= unchanged - {TOLERANCE}. Gap closed: (advisor - unchanged) / (reference - "
+         "unchanged), not clipped, 0 when the advisor arm failed. Below unchanged: advisor < unchanged - "
+         f"{TOLERANCE}.")
+
+
+def _seed_markdown(part: dict) -> list[str]:
+    summary, rows = part["summary"], part["rows"]
+    lines = [f"## Seed {part['seed']} ({part['label']})", "", f"**{summary['line']}**", "",
+             "| id | dataset | written as | bugs | unchanged | reference | advisor | gap closed | verdict | wall s "
+             "| peak MB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         adv = r["advisor"]
-        shown = {True: "repaired" if r["kind"] == "broken" else "kept", False: "no", None: "error"}[r["ok"]]
-        lines.append(f"| {r['id']} | {r['dataset']} | {', '.join(r['bugs']) or '(healthy)'} | "
-                     f"{_f(r['unchanged'].get('accuracy'))} | {_f(r['reference'].get('accuracy'))} | "
-                     f"{_f(adv.get('accuracy'))} | {shown} | {_f(adv.get('wall_s'), '{:.0f}')} | "
-                     f"{_f(adv.get('peak_rss_mb'), '{:.0f}')} |")
+        style = r["style"] + (f"/{r['functional_activations']}" if r.get("functional_activations") else "")
+        lines.append(f"| {r['id']} | {r['dataset']} | {style}, {r['labels']}, {r['loss_form']} | "
+                     f"{', '.join(r['bugs']) or '(healthy)'} | {_f(r['unchanged'].get('accuracy'))}"
+                     f"{'†' if r['unchanged'].get('note') else ''} | {_f(r['reference'].get('accuracy'))} | "
+                     f"{_f(adv.get('accuracy'))} | {_f(r['gap_closed'], '{:.2f}')} | "
+                     f"{r['verdict'] if r['group'] != 'not hurt' else r['verdict'] + ' (not hurt)'} | "
+                     f"{_f(adv.get('wall_s'), '{:.0f}')} | {_f(adv.get('peak_rss_mb'), '{:.0f}')} |")
     if summary["by_family"]:
-        lines += ["", "Repaired by bug family (a setup with several bugs counts in each): " + ", ".join(
+        lines += ["", "Hurt setups repaired by bug family (a setup with several bugs counts in each): " + ", ".join(
             f"{fam} {ok}/{n}" for fam, (ok, n) in sorted(summary["by_family"].items())) + "."]
-    if summary["unhurt"]:
-        lines += ["", f"{len(summary['unhurt'])} of {summary['broken']} broken setups were not hurt by their bugs "
-                  f"(unchanged within 0.02 of the reference): {', '.join(summary['unhurt'])}."]
-    errs = [(r["id"], arm, r[arm]["error"]) for r in rows for arm in ("unchanged", "reference", "advisor")
-            if r[arm].get("error")]
+    if summary["not_hurt"]:
+        lines += ["", f"Not hurt by their bugs (judged as kept or not): {', '.join(summary['not_hurt'])}."]
+    if summary["below_unchanged"]:
+        lines += ["", f"Advisor below unchanged: {', '.join(summary['below_unchanged'])}."]
+    notes = [(r["id"], r["unchanged"]["note"]) for r in rows if r["unchanged"].get("note")]
+    if notes:
+        lines += ["", "† unchanged could not train:", ""] + [f"- {i}: {note}" for i, note in notes]
+    errs = [(r["id"], arm, r[arm]["error"].replace("`", "'")) for r in rows  # backticks would end the code span
+            for arm in ("unchanged", "reference", "advisor") if r[arm].get("error")]
     if errs:
         lines += ["", "**Failed arms**", ""] + [f"- {i} {arm}: `{e}`" for i, arm, e in errs]
-    lines += ["", "wall s and peak MB are the advisor subprocess's (`advisor train`, including Python and "
-              "TensorFlow start-up). Repaired: advisor - unchanged >= 0.8 x (reference - unchanged); kept: "
-              "advisor >= unchanged - 0.01."]
+    return lines
+
+
+def markdown(results: dict) -> str:
+    meta = results["meta"]
+    dirty = " (dirty tree)" if meta["dirty"] else ""
+    lines = ["# Generated buggy setups", "",
+             f"Measured {meta['date']} on {meta['machine']}, commit {meta['commit']}{dirty}; advisor budget "
+             f"{meta['budget_s']:g} s per setup; {meta['duration_s'] / 60:.1f} min in all. Seed "
+             f"{DEVELOPMENT_SEED} is the development set; every other seed is held out (no change is tuned on it).",
+             "", RULES, ""]
+    for part in results["seeds"]:
+        lines += _seed_markdown(part) + [""]
+    lines += ["wall s and peak MB are the advisor subprocess's (`advisor train`, including Python and TensorFlow "
+              "start-up). Written as: layer style, labels, loss form (`bench/bugs.py`)."]
     return "\n".join(lines) + "\n"
 
 
@@ -254,27 +356,60 @@ def _version(pkg: str) -> str | None:
 
 
 PUBLISHED = ROOT / "docs" / "bench"  # git-tracked, unlike bench/results
+PUBLISHED_FILES = {"results.json": "generated-results.json", "results.md": "generated-bugs.md",
+                   "setups.json": "generated-setups.json"}
+TABLE_LINK = "docs/bench/generated-bugs.md"  # relative to README.md
 
 
-def update_readme(line: str, table: Path, readme: Path = ROOT / "README.md") -> bool:
-    """Replace the text between the generated markers with the summary and a link to the table."""
-    text = readme.read_text()
+def readme_block(results: dict) -> str:
+    """The README text between MARK_START and MARK_END: each seed's summary line, then a link to the
+    per-setup table with the commit and date measured. A pure function of a results.json dict."""
+    meta = results["meta"]
+    dirty = ", dirty tree" if meta.get("dirty") else ""
+    lines = [summary_line(part["summary"]) for part in results["seeds"]]
+    lines.append(f"Per-setup table: [{TABLE_LINK}]({TABLE_LINK}) (commit {meta.get('commit')}{dirty}, "
+                 f"{str(meta.get('date'))[:10]}).")
+    return "\n" + "\n\n".join(lines) + "\n"
+
+
+def readme_section(text: str) -> str | None:
+    """The text between the generated markers of a README, or None without them."""
     if MARK_START not in text or MARK_END not in text:
+        return None
+    return text.split(MARK_START, 1)[1].split(MARK_END, 1)[0]
+
+
+def update_readme(block: str, readme: Path = ROOT / "README.md") -> bool:
+    """Replace the text between the generated markers with `block`."""
+    text = readme.read_text()
+    if readme_section(text) is None:
         print(f"{readme.name} has no {MARK_START} ... {MARK_END} markers; left unchanged", file=sys.stderr)
         return False
-    try:
-        link = table.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        link = str(table.resolve())
     head, rest = text.split(MARK_START, 1)
-    body = f"\n{line} Per-setup table: [{link}]({link}).\n"
-    readme.write_text(head + MARK_START + body + MARK_END + rest.split(MARK_END, 1)[1])
+    readme.write_text(head + MARK_START + block + MARK_END + rest.split(MARK_END, 1)[1])
     return True
 
 
+def publish(out: Path, published: Path = PUBLISHED, readme: Path = ROOT / "README.md") -> bool:
+    """The README's figures, with the results, table and setups they come from kept in the repository:
+    the README block is rendered from the published results.json itself."""
+    published.mkdir(parents=True, exist_ok=True)
+    for name, target in PUBLISHED_FILES.items():
+        shutil.copyfile(out / name, published / target)
+    return update_readme(readme_block(json.loads((published / PUBLISHED_FILES["results.json"]).read_text())), readme)
+
+
+def _reference_key(setup: dict) -> tuple:
+    """One reference per dataset and data split."""
+    return setup["dataset"], setup.get("data_seed", setup["seed"])
+
+
 def load_setups(path) -> list[dict]:
+    """Setups from a setups.json (a list, or {"setups": [...]}) or a results.json (every seed's)."""
     got = json.loads(Path(path).read_text())
-    return got["setups"] if isinstance(got, dict) else got
+    if isinstance(got, list):
+        return got
+    return got["setups"] if "setups" in got else [s for part in got["seeds"] for s in part["setups"]]
 
 
 # ---------------------------------------------------------------- the run
@@ -284,22 +419,28 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.generated", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cell", nargs=3, metavar=("ARM", "PAYLOAD", "WORKDIR"), help=argparse.SUPPRESS)
-    p.add_argument("--seed", type=int, default=0, help="generator seed (also data split and training seed)")
-    p.add_argument("--broken", type=int, default=40, help="broken setups to generate (default 40)")
-    p.add_argument("--healthy", type=int, default=10, help="healthy setups to generate (default 10)")
-    p.add_argument("--budget", type=float, default=None, help="advisor budget in seconds (default 60; smoke 20)")
+    p.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help=f"generator seeds (also data split and training seeds); default "
+                        f"{' '.join(map(str, DEFAULT_SEEDS))} ({DEVELOPMENT_SEED} is development, the others "
+                        f"held-out); smoke {DEVELOPMENT_SEED}; with --setups, keep only these seeds")
+    p.add_argument("--broken", type=int, default=40, help="broken setups to generate per seed (default 40)")
+    p.add_argument("--healthy", type=int, default=10, help="healthy setups to generate per seed (default 10)")
+    p.add_argument("--budget", type=float, default=None, help="advisor budget in seconds (default 60; smoke 15)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="results folder (default bench/results/generated)")
     p.add_argument("--smoke", action="store_true",
-                   help="1 broken + 1 healthy on blobs/circles, 10 epochs, 15 s budget (CI)")
-    p.add_argument("--only", nargs="+", metavar="ID", help="run only these setup ids (e.g. b03-mnist-5k)")
-    p.add_argument("--setups", metavar="FILE", help="re-run a saved setups.json instead of generating")
+                   help="1 broken + 1 healthy on blobs/circles, 10 epochs, 15 s budget, one seed (CI)")
+    p.add_argument("--only", nargs="+", metavar="ID",
+                   help="run only these setup ids, in every seed (e.g. b03-mnist-5k)")
+    p.add_argument("--setups", metavar="FILE",
+                   help="re-run a saved setups.json (or results.json) instead of generating")
     p.add_argument("--readme", action="store_true",
-                   help=f"put the summary line and a link to the table between {MARK_START} and {MARK_END} "
-                        "in README.md")
+                   help=f"publish results.json, results.md and setups.json to docs/bench/ and put each seed's "
+                        f"summary line and a link to the table between {MARK_START} and {MARK_END} in README.md")
     p.add_argument("--jobs", type=int, default=2,
                    help="references and unchanged setups trained this many at a time (default 2); "
                         "the advisor always runs alone")
-    p.add_argument("--keep", action="store_true", help="keep each setup's data, model and advisor run in OUT/runs/ID")
+    p.add_argument("--keep", action="store_true",
+                   help="keep each setup's data, model and advisor run in OUT/runs/seedS/ID")
     p.add_argument("--strict", action="store_true", help="exit 1 when any arm failed")
     args = p.parse_args(argv)
 
@@ -308,102 +449,93 @@ def main(argv=None) -> int:
         print(json.dumps(_cell(arm, payload, workdir)))
         return 0
 
-    from bench import bugs
-
     started = time.monotonic()
     budget = args.budget if args.budget is not None else (SMOKE["budget"] if args.smoke else 60.0)
     if args.setups:
-        setups = load_setups(args.setups)
-    elif args.smoke:
-        setups = bugs.generate(args.seed, SMOKE["broken"], SMOKE["healthy"], datasets=SMOKE["datasets"],
-                               epochs=SMOKE["epochs"])
+        setups = [s for s in load_setups(args.setups) if not args.seeds or s["seed"] in args.seeds]
     else:
-        setups = bugs.generate(args.seed, args.broken, args.healthy)
+        seeds = args.seeds or ([DEVELOPMENT_SEED] if args.smoke else list(DEFAULT_SEEDS))
+        setups = [s for seed in dict.fromkeys(seeds) for s in (
+            bugs.generate(seed, SMOKE["broken"], SMOKE["healthy"], datasets=SMOKE["datasets"], epochs=SMOKE["epochs"])
+            if args.smoke else bugs.generate(seed, args.broken, args.healthy))]
     out = Path(args.out)
     missing = [i for i in args.only or () if i not in {s["id"] for s in setups}]
     if missing:
-        p.error(f"unknown setup id(s) {', '.join(missing)}; known: {' '.join(s['id'] for s in setups)}")
+        p.error(f"unknown setup id(s) {', '.join(missing)}; known: {' '.join(sorted({s['id'] for s in setups}))}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "setups.json").write_text(json.dumps(setups, indent=1))  # all of them, also with --only
     if args.only:
         setups = [s for s in setups if s["id"] in set(args.only)]
+    seeds = list(dict.fromkeys(s["seed"] for s in setups))
 
-    print(f"{len(setups)} setups ({sum(s['kind'] == 'broken' for s in setups)} broken), advisor budget {budget:g} s, "
-          f"out {out}", flush=True)
+    print(f"{len(setups)} setups ({sum(s['kind'] == 'broken' for s in setups)} broken) from seed(s) "
+          f"{', '.join(f'{x} ({seed_label(x)})' for x in seeds)}, advisor budget {budget:g} s, out {out}", flush=True)
     scratch = tempfile.TemporaryDirectory(prefix="generated-")
-    workdirs = {s["id"]: (out / "runs" / s["id"] if args.keep else Path(scratch.name) / s["id"]) for s in setups}
+    workdirs = {(s["seed"], s["id"]): (out / "runs" / f"seed{s['seed']}" / s["id"] if args.keep
+                                       else Path(scratch.name) / f"{s['seed']}-{s['id']}") for s in setups}
     for w in workdirs.values():
         shutil.rmtree(w, ignore_errors=True)
     try:
         # 1. The references and the unchanged setups (each also writes the setup's data.npz and
         #    model.keras), --jobs at a time: their numbers do not depend on the machine's load.
-        keys = list(dict.fromkeys((s["dataset"], s.get("data_seed", s["seed"])) for s in setups))
+        keys = list(dict.fromkeys(_reference_key(s) for s in setups))
         print(f"training {len(keys)} reference(s) and {len(setups)} unchanged setup(s), {args.jobs} at a time",
               flush=True)
         phase = time.monotonic()
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             ref_jobs = {k: pool.submit(spawn_cell, "reference", {"dataset": k[0], "seed": k[1]}) for k in keys}
-            unchanged_jobs = {s["id"]: pool.submit(spawn_cell, "unchanged", s, str(workdirs[s["id"]]))
-                              for s in setups}
+            unchanged_jobs = {k: pool.submit(spawn_cell, "unchanged", s, str(workdirs[k]))
+                              for k, s in zip(workdirs, setups)}
             references = {k: f.result() for k, f in ref_jobs.items()}
             for k, ref in references.items():
-                print(f"reference {k[0]:9s} {ref['error'] or format(ref['accuracy'], '.3f')} "
+                print(f"reference {k[0]:9s} seed {k[1]} {ref['error'] or format(ref['accuracy'], '.3f')} "
                       f"({ref['process_wall_s']:.0f}s)", flush=True)
-            unchanged_rows = {i: f.result() for i, f in unchanged_jobs.items()}
+            unchanged_rows = {k: f.result() for k, f in unchanged_jobs.items()}
         print(f"unchanged setups trained ({time.monotonic() - phase:.0f}s); now the advisor, one setup at a time",
               flush=True)
 
         # 2. The advisor, alone on the machine, one setup at a time.
-        rows = []
-        for n, setup in enumerate(setups, 1):
-            unchanged = unchanged_rows[setup["id"]]
-            advisor = run_advisor(setup, workdirs[setup["id"]], budget)
+        rows = {seed: [] for seed in seeds}
+        for n, (key, setup) in enumerate(zip(workdirs, setups), 1):
+            unchanged = unchanged_rows[key]
+            advisor = run_advisor(setup, workdirs[key], budget)
             if not args.keep:
-                shutil.rmtree(workdirs[setup["id"]], ignore_errors=True)
-            reference = references[(setup["dataset"], setup.get("data_seed", setup["seed"]))]
-            ok = judge(setup["kind"], unchanged.get("accuracy"), reference.get("accuracy"), advisor.get("accuracy"))
-            rows.append({"id": setup["id"], "kind": setup["kind"], "dataset": setup["dataset"], "bugs": setup["bugs"],
-                         "ok": ok, "repaired" if setup["kind"] == "broken" else "kept": ok,
-                         "unchanged": unchanged, "reference": {k: reference.get(k) for k in ("accuracy", "error")},
-                         "advisor": advisor})
-            verdict = {True: "repaired" if setup["kind"] == "broken" else "kept",
-                       False: "NOT repaired" if setup["kind"] == "broken" else "NOT kept", None: "error"}[ok]
+                shutil.rmtree(workdirs[key], ignore_errors=True)
+            row = judged_row(setup, unchanged, references[_reference_key(setup)], advisor)
+            rows[setup["seed"]].append(row)
             err = "; ".join(f"{arm} failed: {r['error']}" for arm, r in (("unchanged", unchanged), ("advisor", advisor))
                             if r.get("error"))
-            print(f"[{n}/{len(setups)}] {setup['id']:14s} {', '.join(setup['bugs']) or '(healthy)':48s} "
-                  f"unchanged {_f(unchanged.get('accuracy'))} reference {_f(reference.get('accuracy'))} "
-                  f"advisor {_f(advisor.get('accuracy'))} {verdict} "
+            print(f"[{n}/{len(setups)}] seed {setup['seed']} {setup['id']:14s} "
+                  f"{', '.join(setup['bugs']) or '(healthy)':48s} unchanged {_f(unchanged.get('accuracy'))} "
+                  f"reference {_f(row['reference'].get('accuracy'))} advisor {_f(advisor.get('accuracy'))} "
+                  f"{row['verdict']}{' (not hurt)' if row['group'] == 'not hurt' else ''} "
                   f"(advisor {_f(advisor.get('wall_s'), '{:.0f}')}s, {_f(advisor.get('peak_rss_mb'), '{:.0f}')} MB)"
                   + (f" -- {err}" if err else ""), flush=True)
     finally:
         scratch.cleanup()
 
-    summary = summarize(rows, budget)
     commit = _git("rev-parse", "--short", "HEAD") or None
     meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "commit": commit,
-            "dirty": bool(_git("status", "--porcelain")), "budget_s": budget,
-            "seed": setups[0].get("seed") if args.setups and setups else args.seed,
-            "setups_file": args.setups, "smoke": args.smoke, "only": args.only,
+            "dirty": bool(_git("status", "--porcelain")), "budget_s": budget, "seeds": seeds,
+            "development_seed": DEVELOPMENT_SEED, "setups_file": args.setups, "smoke": args.smoke, "only": args.only,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "versions": {k: _version(k) for k in ("tensorflow", "keras", "keras-tuner", "scikit-learn")},
             "advisor_command": "advisor train DATA.npz --model MODEL.keras --budget {B}s --out DIR --seed {S} --quiet",
-            "rule": {"repaired": f"advisor - unchanged >= {REPAIR_SHARE} * (reference - unchanged); if reference <= "
-                                 f"unchanged: advisor >= unchanged - {TOLERANCE}",
-                     "kept": f"advisor >= unchanged - {TOLERANCE}"},
+            "rule": RULES,
             "references": {f"{d}/{s}": r for (d, s), r in references.items()},
             "duration_s": round(time.monotonic() - started, 1)}
-    (out / "results.json").write_text(json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=2))
-    table = out / "results.md"
-    table.write_text(markdown(rows, summary, meta))
-    if args.readme:  # the README's figures, with their table and setups kept in the repository
-        PUBLISHED.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(table, PUBLISHED / "generated-bugs.md")
-        shutil.copyfile(out / "setups.json", PUBLISHED / "generated-setups.json")
-        update_readme(summary["line"], PUBLISHED / "generated-bugs.md")
-    failed = sum(summary["errors"].values())
+    results = {"meta": meta, "seeds": [
+        {"seed": seed, "label": seed_label(seed), "setups": [s for s in setups if s["seed"] == seed],
+         "rows": rows[seed], "summary": summarize(rows[seed], budget, seed)} for seed in seeds]}
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.md").write_text(markdown(results))
+    if args.readme:
+        publish(out)
+    failed = sum(sum(part["summary"]["errors"].values()) for part in results["seeds"])
     if failed:
-        print(f"{failed} arm(s) failed; see {table}", flush=True)
-    print(summary["line"], flush=True)
+        print(f"{failed} arm(s) failed; see {out / 'results.md'}", flush=True)
+    for part in results["seeds"]:
+        print(part["summary"]["line"], flush=True)
     return 1 if args.strict and failed else 0
 
 

@@ -1,7 +1,7 @@
 """Benchmark tasks: real offline data, plus variants and broken models.
 
 A task gives a `Dataset` and the model a user would write for it; for the
-fault-injection tasks the model is the broken one from `bench.faults`.
+fault-injection tasks the model is the broken one from `advisor.testing.faults`.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def load_task(name: str, seed: int = 0):
     from advisor.model.defaults import default_model
 
     if name.startswith("fault:"):
-        from bench.faults import bench_case
+        from advisor.testing.faults import bench_case
 
         dataset, build = bench_case(name.split(":", 1)[1], seed=seed)
 
