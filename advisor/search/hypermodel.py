@@ -11,7 +11,11 @@ trial and scores worst, so the oracle learns to avoid it.
 
 The models of the best trials (and of the user's setup unchanged) stay in
 memory for the final stage: the final fit starts from the best one's weights,
-and each is a candidate for the model that is kept.
+and each is a candidate for the model that is kept. The unchanged setup trains
+at its own length (so a healthy setup is not judged on a short trial) but is
+ranked by its best epoch within the trial length, like every other trial: a
+repair judged on 5 epochs never loses to the same model given 15. Its
+own-length score decides whether it trains and competes for the kept model.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from advisor.callbacks.deadline import FitDeadline
 from advisor.callbacks.monitor import AsyncTerminateOnNaN
 from advisor.runtime.budget import Deadline, seconds_per_epoch
 from advisor.runtime.tf_memory import custom_gradients, forget_custom_gradients
-from advisor.search.oracle import DIVERGED_KEY, EPOCHS_KEY, PACE_KEY
+from advisor.search.oracle import DIVERGED_KEY, EPOCHS_KEY, OWN_LENGTH_KEY, PACE_KEY
 
 # The objective a failed trial reports: below any accuracy, above any loss seen.
 WORST_ACCURACY, WORST_LOSS = 0.0, 1e9
@@ -87,12 +91,19 @@ class SearchHyperModel(kt.HyperModel):
         if self.weights_dir is not None and "tuner/epochs" in hp.values:
             self.weights_dir.mkdir(parents=True, exist_ok=True)
             model.save_weights(self._weights(self.trial_id))
-        if outcome.score is not None:
-            self._remember(outcome.score, model, unchanged)
+        # Ranked like every trial: its best epoch within the trial length (see the module docstring).
+        ranked = outcome.best_within(self.epochs, self.sign) if unchanged and epochs > self.epochs else outcome.score
+        if ranked is not None:
+            self._remember(ranked, model)
+        if unchanged and outcome.score is not None:
+            self.unchanged = (outcome.score, model)
         worst = WORST_ACCURACY if self.sign > 0 else WORST_LOSS
-        return {self.objective.name: outcome.score if outcome.score is not None else worst,
-                EPOCHS_KEY: float(outcome.completed), PACE_KEY: outcome.pace or 0.0,
-                DIVERGED_KEY: float(outcome.diverged)}
+        report = {self.objective.name: ranked if ranked is not None else worst,
+                  EPOCHS_KEY: float(outcome.completed), PACE_KEY: outcome.pace or 0.0,
+                  DIVERGED_KEY: float(outcome.diverged)}
+        if unchanged and outcome.score is not None:
+            report[OWN_LENGTH_KEY] = outcome.score
+        return report
 
     def train(self, plan, model, *, epochs: int, initial_epoch: int = 0, callbacks=None,
               deadline: Deadline | None = None) -> "Outcome":
@@ -110,13 +121,12 @@ class SearchHyperModel(kt.HyperModel):
         losses = history.history.get("loss", [])
         completed = next((i for i, v in enumerate(losses) if not math.isfinite(v)), len(losses))
         score = self.sign * keeper.best if keeper.best_weights is not None and completed else None
+        curve = history.history.get(self.objective.name, [])[:completed]
         return Outcome(score, completed, seconds_per_epoch(keeper.epoch_seconds[:completed]),
-                       diverged=completed < len(losses))
+                       diverged=completed < len(losses), curve=[float(v) for v in curve])
 
-    def _remember(self, score: float, model, unchanged: bool) -> None:
+    def _remember(self, score: float, model) -> None:
         entry = (self.sign * score, self.trial_id, model)
-        if unchanged:
-            self.unchanged = (score, model)
         self.top = sorted(self.top + [entry], key=lambda t: -t[0])[: max(1, self.keep)]
 
     def _weights(self, trial_id) -> Path:
@@ -132,3 +142,9 @@ class Outcome:
     completed: int
     pace: float | None
     diverged: bool = False
+    curve: list = dataclasses.field(default_factory=list)  # the objective after each completed epoch
+
+    def best_within(self, epochs: int, sign: float) -> float | None:
+        """The best objective of the first `epochs` epochs (None: none finite)."""
+        seen = [v for v in self.curve[:epochs] if math.isfinite(v)]
+        return sign * max(sign * v for v in seen) if seen else None

@@ -32,6 +32,8 @@ MIN_GAIN = 0.005
 MIN_TRIALS = 2
 # Reported by a trial besides its objective (see advisor.search.hypermodel).
 EPOCHS_KEY, PACE_KEY, DIVERGED_KEY = "completed_epochs", "seconds_per_epoch", "diverged"
+# The unchanged setup's score at its own length (it is ranked at the trial length).
+OWN_LENGTH_KEY = "own_length_score"
 
 
 @dataclasses.dataclass
@@ -39,7 +41,8 @@ class SearchRules:
     """When the search stops (asked before every trial).
 
     - the hard deadline: no trial starts after it;
-    - while no trial trains (beats `chance` clearly), nothing else stops it, and
+    - while no trial trains (beats `chance` clearly; the unchanged setup also at its
+      own length), nothing else stops it, and
       the first MIN_TRIALS trials always run;
     - once one does: stop when only the final fit's reserve (its epochs at the
       best trial's pace) is left, or when the search has stopped improving
@@ -59,7 +62,8 @@ class SearchRules:
             return "budget"
         best = oracle.best_record()
         if self.budget is None or len(oracle.records) < MIN_TRIALS or best is None \
-                or not self.chance.trains(best["score"]):
+                or not any(self.chance.trains(r["score"]) or self.chance.trains(r.get("own_length"))
+                           for r in oracle.records):
             return None
         if self.budget.left() <= self.budget.final_reserve(self.final_epochs, *pace_and_startup(best),
                                                            floor=self.final_floor):
@@ -122,11 +126,11 @@ class _Scheduled:
     def end_trial(self, trial):
         super().end_trial(trial)
         metrics = trial.metrics
-        pace, epochs, diverged = (metrics.get_last_value(k) if metrics.exists(k) else None
-                                  for k in (PACE_KEY, EPOCHS_KEY, DIVERGED_KEY))
+        pace, epochs, diverged, own_length = (metrics.get_last_value(k) if metrics.exists(k) else None
+                                              for k in (PACE_KEY, EPOCHS_KEY, DIVERGED_KEY, OWN_LENGTH_KEY))
         began = self._began.pop(trial.trial_id, None)
         self.records.append({"trial_id": trial.trial_id, "score": trial.score if epochs != 0 else None,
-                             "epochs": epochs, "pace": pace, "diverged": bool(diverged),
+                             "epochs": epochs, "pace": pace, "diverged": bool(diverged), "own_length": own_length,
                              "seconds": time.monotonic() - began if began is not None else None})
 
     def best_record(self) -> dict | None:

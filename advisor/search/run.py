@@ -1,8 +1,9 @@
 """`run_search`: the diagnosis-seeded search, an anytime repair search.
 
 One keras-tuner search replaces "verify each repair, then tune": trial 1 is
-the rule book's plan, trial 2 the user's setup unchanged (at the user's own
-length, so a healthy setup is not judged on a short trial), then the oracle
+the rule book's plan, trial 2 the user's setup unchanged (trained at the user's
+own length, so a healthy setup is not judged on a short trial, but ranked at the
+trial length like every other trial), then the oracle
 explores the space (`advisor.search.space`). Every trial starts from the same
 seed, so trials differ only by their plan. While no trial trains, the search
 runs to the end of the budget; once one does, it stops when only the final
@@ -34,7 +35,8 @@ MAX_FAILURES = 5
 class SearchResult:
     """What the search found: the plan to train, and the evidence for it.
 
-    `trains`: the best trial beat `chance` clearly; `stopped_because`: "budget",
+    `trains`: the best trial beat `chance` clearly, or the unchanged setup did at its own
+    length; `stopped_because`: "budget",
     "final fit's time", "stagnated" or "trial limit".
     """
 
@@ -113,7 +115,7 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
     best = t.oracle.best_record()
     score = best_row["score"] if best_row else None
     return SearchResult(plan=space.plan_for(best_hp), best_values=dict(best_hp.values), trials=rows,
-                        objective=objective.name, best_score=score, trains=chance.trains(score),
+                        objective=objective.name, best_score=score, trains=chance.trains(score) or (hm.unchanged is not None and chance.trains(hm.unchanged[0])),
                         stopped_because=t.oracle.stopped_because or "trial limit", chance=chance.to_dict(),
                         best_model=hm.best_model, unchanged=hm.unchanged,
                         top_models=list(hm.top), best_pace=best["pace"] if best else None,

@@ -6,8 +6,10 @@ hyperparameters:
   sequence, chosen with the facts), "none" included; alternatives that do the
   same job (class weights / oversampling / focal loss; dropout / L2 / ...) are
   options of one choice, never stacked;
-- `rulebook`: the rule book's other recipes (normalization, early stopping,
-  mixed precision, ...) on or off;
+- a choice per data or head repair the rule book planned (normalization, the
+  output head: `FIXES`), first in the walk;
+- `rulebook`: the rule book's other recipes (early stopping, mixed precision,
+  ...) on or off;
 - the knobs plain keras-tuner would search: learning-rate factor (centred by
   the LR range test when one ran), optimizer, batch size, width, depth; and
   regularization strength where overfitting or small data was found.
@@ -52,6 +54,10 @@ WELL_BEHAVED = HE_ACTIVATIONS + ("selu", "tanh")
 # Recipes without which the model cannot compute its loss on this data: when the rule book
 # plans one, every trial carries it, the user's "unchanged" setup too.
 REQUIRED = ("loss_for_labels",)
+# Repairs of the data or of the output head: each the rule book planned is a choice of its
+# own, first in the space (and in the walk from the best trial), not only a part of the
+# `rulebook` switch, so a setup the rule book's other recipes hold back still gets them.
+FIXES = ("normalize", "output_head")
 
 
 def _label(step) -> str:
@@ -69,7 +75,7 @@ class SearchSpace:
     """Hyperparameters over a rule-book plan. See the module docstring."""
 
     plan: Plan
-    groups: dict[str, dict[str, tuple]]  # problem -> {label: recipes}, "none" excluded
+    groups: dict[str, dict[str, tuple]]  # problem (or FIXES recipe) -> {label: recipes}, "none" excluded
     defaults: dict[str, str]  # problem -> the label the rule book's plan uses, or "none"
     lr_range: tuple[float, float] = (0.1, 10.0)
     widths: tuple = ()
@@ -120,6 +126,10 @@ class SearchSpace:
         if fresh and {"zero_init", "init_scale", "init_activation_mismatch", "exploding_gradient", "divergence", "vanishing_gradient",
                 "unchanged_weights", "dying_relu"} & set(problems):
             groups["initializer"] = {"initializer:auto": (registry.get("initializer")(kind="auto"),)}
+        in_groups = {r.name for options in groups.values() for recipes in options.values() for r in recipes}
+        fixes = {r.name: {_label([(r.name, r.get_config())]): (r,)} for r in plan.recipes
+                 if r.name in FIXES and r.name not in in_groups}
+        groups = {**fixes, **groups}
         defaults = {}
         for problem, options in groups.items():
             # The rule book's choice: the first alternative all of whose recipes it planned.

@@ -52,7 +52,8 @@ def trials(tuner: kt.Tuner) -> list[dict]:
         rows.append({"trial_id": t.trial_id, "status": status, "score": None if no_epoch else t.score,
                      "hyperparameters": dict(t.hyperparameters.values),
                      "completed_epochs": record.get("epochs"), "diverged": record.get("diverged"),
-                     "seconds": record.get("seconds")})
+                     "seconds": record.get("seconds"),
+                     **({"own_length_score": record["own_length"]} if record.get("own_length") is not None else {})})
     maximize = tuner.oracle.objective.direction == "max"
     done = sorted((r for r in rows if r["score"] is not None), key=lambda r: r["score"], reverse=maximize)
     return done + [r for r in rows if r["score"] is None]
