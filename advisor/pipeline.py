@@ -275,7 +275,8 @@ def _choose_plan(job: _Job, state: dict, *, keep_models: int) -> tuple[Plan, Sea
 def _search(job: _Job, state: dict, *, keep_models: int) -> SearchResult:
     """The diagnosis-seeded search (trials.json)."""
     space = SearchSpace.from_dict(state["space"])
-    choices = ", ".join(f"{p} ({len(o)} repairs)" for p, o in space.groups.items()) or "no problem to repair"
+    choices = ", ".join(f"{p} ({len(o)} repair{'s' if len(o) > 1 else ''})" for p, o in space.groups.items()) \
+        or "no problem to repair"
     goal = objective_of(job.net, job.dataset)
     chance = chance_of(goal, job.net, job.dataset)
     trials_cap = f", at most {job.options.trials} trials" if job.options.trials else ""

@@ -89,10 +89,13 @@ class _Scheduled:
     NaN/inf, and its wall seconds.
     """
 
-    def __init__(self, *args, seeded=(), rules: SearchRules | None = None, neighbours=None, **kwargs):
+    def __init__(self, *args, seeded=(), rules: SearchRules | None = None, neighbours=None, plan_of=None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.seeded, self.rules, self.seeded_done = [dict(v) for v in seeded], rules, 0
         self.neighbours = neighbours  # values -> the setups one change away (SearchSpace.neighbours)
+        # values -> the plan they describe (SearchSpace.plan_key): two value sets of one plan are one setup.
+        self.plan_of, self._plans = plan_of, {}
         self.records, self.stopped_because, self._began = [], None, {}
 
     def populate_space(self, trial_id):
@@ -112,7 +115,16 @@ class _Scheduled:
         return super().populate_space(trial_id)
 
     def _tried(self, values: dict) -> bool:
-        return any(t.hyperparameters.values == values for t in self.trials.values())
+        """Whether a trial ran these values, or (with `plan_of`) the plan they describe."""
+        if self.plan_of is None:
+            return any(t.hyperparameters.values == values for t in self.trials.values())
+        plan = self.plan_of(values)
+        return any(self._plan(t) == plan for t in self.trials.values())
+
+    def _plan(self, trial) -> str:
+        if trial.trial_id not in self._plans:
+            self._plans[trial.trial_id] = self.plan_of(trial.hyperparameters.values)
+        return self._plans[trial.trial_id]
 
     def _next_step(self) -> dict | None:
         """The next untried setup one change away from the best trial so far (None when
@@ -181,12 +193,12 @@ _ORACLES = {"bayesian": SeededBayesian, "random": SeededRandom, "none": SeededRa
 
 
 def make_oracle(kind: str, *, objective, seed: int, rules: SearchRules | None, max_trials: int | None,
-                max_epochs: int, seeded=(), max_failures: int = 3, neighbours=None):
+                max_epochs: int, seeded=(), max_failures: int = 3, neighbours=None, plan_of=None):
     """The oracle for a tuner name: `max_trials` trials (Hyperband: its brackets of up
     to `max_epochs`, cut at `max_trials` if given), `seeded` first, then the steps from
     the best trial (`neighbours`), STOPPED when `rules` say."""
     common = dict(objective=objective, seed=seed, seeded=seeded, rules=rules,
-                  max_consecutive_failed_trials=max_failures, neighbours=neighbours)
+                  max_consecutive_failed_trials=max_failures, neighbours=neighbours, plan_of=plan_of)
     if kind == "hyperband":  # its size is set by max_epochs and factor, not by trials
         oracle = SeededHyperband(max_epochs=max_epochs, factor=3, **common)
         if max_trials:

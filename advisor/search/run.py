@@ -87,7 +87,8 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
     # The greedy walk from the best trial belongs to the advisor's own search, not to the unseeded arms.
     walk = space.neighbours if tuner == "bayesian" else None
     oracle_args = dict(objective=objective, seed=seed, seeded=seeded, rules=rules, max_epochs=epochs,
-                       max_trials=2 if tuner == "none" else max_trials, max_failures=MAX_FAILURES, neighbours=walk)
+                       max_trials=2 if tuner == "none" else max_trials, max_failures=MAX_FAILURES, neighbours=walk,
+                       plan_of=space.plan_key if walk else None)
     try:
         t = make_tuner(make_oracle(tuner, **oracle_args), hm, directory, resume=resume)
     except ValueError:  # a trial file a full disk or a kill cut short: search again from scratch
@@ -115,7 +116,7 @@ def run_search(space: SearchSpace, net, dataset, directory: Path, *, tuner: str,
     best = t.oracle.best_record()
     score = best_row["score"] if best_row else None
     return SearchResult(plan=space.plan_for(best_hp), best_values=dict(best_hp.values), trials=rows,
-                        objective=objective.name, best_score=score, trains=chance.trains(score) or (hm.unchanged is not None and chance.trains(hm.unchanged[0])),
+                        objective=objective.name, best_score=score, trains=chance.trains(score) or any(chance.trains(r.get("own_length")) for r in t.oracle.records),
                         stopped_because=t.oracle.stopped_because or "trial limit", chance=chance.to_dict(),
                         best_model=hm.best_model, unchanged=hm.unchanged,
                         top_models=list(hm.top), best_pace=best["pace"] if best else None,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import math
 
 from recipes import Plan, registry
@@ -247,6 +248,15 @@ class SearchSpace:
         changes += [(key, c) for key, choices in (("width", self.widths), ("depth", self.depths),
                                                   ("batch_size", BATCH_SIZES)) for c in choices]
         return [{**values, key: value} for key, value in changes if key in values and values[key] != value]
+
+    def plan_key(self, values: dict) -> str:
+        """The plan `values` describe, as text: two value sets of one plan (a switch whose
+        recipes another choice already holds) are one setup to the search."""
+        import keras_tuner as kt  # here, not at import: the space is read by code that never tunes
+
+        hp = kt.HyperParameters()
+        hp.values.update({k: v for k, v in values.items() if not k.startswith("tuner/")})
+        return json.dumps(self.plan_for(hp).to_dict(), sort_keys=True)
 
     def is_unchanged(self, hp) -> bool:
         """Whether `hp` describes the user's setup untouched (no recipe but the required ones)."""

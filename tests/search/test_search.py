@@ -99,6 +99,21 @@ def test_search_keeps_the_repair_and_runs_both_seeded_trials(sigmoid_deep, tmp_p
 
 
 @pytest.mark.slow
+def test_the_unchanged_setup_trains_at_its_own_length_but_is_ranked_at_the_trial_length(sigmoid_deep, tmp_path):
+    """A repair judged on 2 epochs must not lose to the same model given 6: the unchanged trial
+    trains 6 epochs (its own length), reports its best of the first 2 to the oracle, and keeps its
+    6-epoch score for the final choice."""
+    net, dataset, report = sigmoid_deep
+    space = SearchSpace.from_report(report, net)
+    result = _search(space, net, dataset, tmp_path, tuner="none", epochs=2, final_epochs=6)
+    row = next(t for t in result.trials if not t["hyperparameters"]["rulebook"])
+    assert row["completed_epochs"] == 6
+    assert row["own_length_score"] == result.unchanged[0] >= row["score"]
+    repaired = next(t for t in result.trials if t["hyperparameters"]["rulebook"])
+    assert repaired["completed_epochs"] == 2 and "own_length_score" not in repaired
+
+
+@pytest.mark.slow
 def test_ablation_gives_every_kept_recipe_its_evidence(sigmoid_deep, tmp_path):
     net, dataset, report = sigmoid_deep
     space = SearchSpace.from_report(report, net)
