@@ -463,7 +463,11 @@ def _finish(job: _Job, metrics: dict) -> TrainResult:
 def _centred(job: _Job, space: SearchSpace, deadline) -> SearchSpace:
     """The space with its learning-rate factor centred by the LR range test (run on
     the rule book's plan), ending by `deadline`."""
-    model = space.plan.build(job.net, train=job.dataset.train_data())
+    try:
+        model = space.plan.build(job.net, train=job.dataset.train_data())
+    except ValueError as err:  # a recipe this model cannot take: its trials fail and the search goes on
+        job.say("lr range test", f"skipped: the rule book's plan does not build on this model ({err})")
+        return space
     current = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     job.say("lr range test", f"from 1e-7 up, at most {deadline.left():.0f}s")
     found = lr_range_test(model, job.dataset, seed=job.options.seed, deadline=deadline.at)

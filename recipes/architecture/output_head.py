@@ -103,9 +103,14 @@ class HeadLossPairing(Recipe):
         if spec.head_activation:
             if "activation" in spec.config:
                 spec.config["activation"] = target
-            elif not (target == "softmax" and isinstance(spec.source, keras.layers.Softmax)):
+            elif target == "softmax" and isinstance(spec.source, keras.layers.Softmax):
+                pass
+            elif not spec.source.weights:  # ReLU(), LeakyReLU(), ELU(), Softmax(): an Activation layer now
+                kept = {key: spec.config[key] for key in ("name", "trainable", "dtype") if key in spec.config}
+                spec.layer_class, spec.config = keras.layers.Activation, {**kept, "activation": target}
+            else:
                 raise ValueError(f"'output_head': the output ends in a {type(spec.source).__name__} layer, "
-                                 f"which cannot become {target}; use Activation(...) or the output "
-                                 f"layer's activation instead")
+                                 f"which has weights and cannot become {target}; use Activation(...) or the "
+                                 f"output layer's activation instead")
         elif spec.activation not in (None, "linear"):
             spec.config["activation"] = "linear"  # the head's final activation is the only one

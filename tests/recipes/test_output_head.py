@@ -69,6 +69,21 @@ def test_linear_dense_then_sigmoid_activation_layer_is_repaired_in_the_activatio
     assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][-1])
 
 
+def test_a_relu_layer_as_the_head_becomes_a_softmax_activation_layer():
+    """The head written as a layer class (held-out generated setup seed 2 b03-circles:
+    `Dense(3)` then `ReLU()` under categorical cross-entropy) is replaced, not refused."""
+    keras.utils.set_random_seed(0)
+    user = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(3, name="logits"), keras.layers.ReLU(name="head")])
+    user.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = Plan([HeadLossPairing()]).build(user)
+    head = model.get_layer("head")
+    assert isinstance(head, keras.layers.Activation) and head.get_config()["activation"] == "softmax"
+    assert isinstance(user.get_layer("head"), keras.layers.ReLU)  # the user's model untouched
+    x, y = blobs()
+    assert fit(model, x, y)["accuracy"][-1] > 0.8
+
+
 def test_binary_and_regression_heads():
     single = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="tanh"),
                                keras.layers.Dense(1, activation="softmax")])  # softmax over one unit: always 1
