@@ -1,6 +1,6 @@
 """The generated buggy-setup benchmark: do the advisor's repairs land on setups nobody hand-picked?
 
-    python -m bench.generated                      # seeds 0, 1, 2: 40 broken + 10 healthy each, 60 s budget
+    python -m bench.generated                      # seed 0 and the unseen seed: 40 broken + 10 healthy each, 60 s
     python -m bench.generated --smoke              # 1 broken + 1 healthy on blobs/circles, seed 0, 15 s (CI)
     python -m bench.generated --setups bench/results/generated/setups.json   # the same setups again
     python -m bench.generated --only b03-mnist-5k h01-mnist-5k               # these ids, in every seed
@@ -10,9 +10,9 @@ Setups come from `bench.bugs.generate(seed)`, written the ways people write
 Keras models (layer style, integer or one-hot labels, loss as string, class or
 function). Seed 0 is the *development* set; every other seed is *held-out*:
 no change may be tuned on it, and it is judged in the same run (`--seeds`,
-default 0 1 2). A held-out seed whose loss was read and fixed is labelled so
-from then on (`READ_SEEDS`): seed 1 since 7f487ee, so seed 2 is the unseen one. For each setup, every arm runs in its own process (so its peak
-RSS is its own):
+default the development seed and `UNSEEN_SEED`). A held-out seed whose loss
+was read and fixed is labelled so from that commit on (`READ_SEEDS`). For each
+setup, every arm runs in its own process (so its peak RSS is its own):
 - unchanged: the user's setup trained as-is (its own epochs, batch size and
              labels; with the labels bug, whose `fit` raises, the majority-class rate);
 - reference: a standard MLP, once per dataset and seed (`bench.bugs.reference`);
@@ -69,11 +69,12 @@ SUMMARY = ("Generated bugs, seed {seed} ({label}): {repaired} of {hurt} hurt set
 SUMMARY_RE = re.compile(r"^Generated bugs, seed (\d+) \((development|held-out)\): (\d+) of (\d+) hurt setups "
                         r"repaired \(mean gap closed (-?\d+\.\d\d|n/a)\), (\d+) of (\d+) others kept, (\d+) below "
                         r"unchanged \(budget (\d+(?:\.\d+)?) s\)\.$")
-DEFAULT_SEEDS = (0, 1, 2)
 DEVELOPMENT_SEED = 0  # every other seed is held out: judged, never tuned on
-# Seeds once held out whose losses were read and whose cause a commit then fixed: judged on them,
-# that commit and later ones are no longer measured on unseen setups.
-READ_SEEDS = {1: "7f487ee"}
+# Seeds once held out whose losses were read and whose cause a commit then fixed: from that
+# commit on they are no longer unseen (a run of an earlier commit still measured them unseen).
+READ_SEEDS = {1: "7f487ee", 2: "768835b"}
+UNSEEN_SEED = max(READ_SEEDS) + 1  # the held-out seed no commit has looked at
+DEFAULT_SEEDS = (DEVELOPMENT_SEED, UNSEEN_SEED)
 SMOKE = {"broken": 1, "healthy": 1, "datasets": ("blobs", "circles"), "epochs": 10, "budget": 15.0}
 REPAIR_SHARE = 0.8  # of the gap between unchanged and reference
 HURT_MARGIN = 0.05  # a broken setup at least this far below the reference was hurt by its bugs
@@ -195,10 +196,25 @@ def run_advisor(setup: dict, workdir: Path, budget_s: float) -> dict:
 # ---------------------------------------------------------------- judging and reports
 
 
-def seed_label(seed: int) -> str:
+def seed_label(seed: int, commit: str | None = None) -> str:
+    """"development", "held-out", or, for a seed read and fixed at or before `commit` (None: the
+    checkout's HEAD), that it no longer is."""
     if seed == DEVELOPMENT_SEED:
         return "development"
-    return f"no longer held out: {READ_SEEDS[seed]} fixes a loss read on it" if seed in READ_SEEDS else "held-out"
+    fixed = READ_SEEDS.get(seed)
+    if fixed is None or (commit is not None and not _is_ancestor(fixed, commit)):
+        return "held-out"
+    return f"no longer held out: {fixed} fixes a loss read on it"
+
+
+def _is_ancestor(older: str, commit: str) -> bool:
+    """Whether `older` is `commit` or one of its ancestors (True when git cannot tell: the cautious label)."""
+    try:
+        proc = subprocess.run(["git", "merge-base", "--is-ancestor", older, commit], cwd=ROOT, capture_output=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return proc.returncode != 1
 
 
 def is_hurt(unchanged, reference) -> bool | None:
@@ -263,7 +279,8 @@ def summary_line(summary: dict) -> str:
                           budget=f"{summary['budget_s']:g}")
 
 
-def summarize(rows: list[dict], budget_s: float, seed: int) -> dict:
+def summarize(rows: list[dict], budget_s: float, seed: int, commit: str | None = None) -> dict:
+    """A seed's counts and its summary line; labelled as the seed stood at `commit` (`seed_label`)."""
     hurt = [r for r in rows if r["group"] == "hurt"]
     others = [r for r in rows if r["group"] != "hurt"]
     gaps = [r["gap_closed"] for r in hurt if r["gap_closed"] is not None]
@@ -277,7 +294,7 @@ def summarize(rows: list[dict], budget_s: float, seed: int) -> dict:
         by_dataset.setdefault(r["dataset"], [0, 0])
         by_dataset[r["dataset"]][0] += r["ok"] is True
         by_dataset[r["dataset"]][1] += 1
-    summary = {"seed": seed, "label": seed_label(seed), "budget_s": budget_s,
+    summary = {"seed": seed, "label": seed_label(seed, commit), "budget_s": budget_s,
                "hurt": len(hurt), "repaired": sum(r["ok"] is True for r in hurt),
                "others": len(others), "kept": sum(r["ok"] is True for r in others),
                "healthy": sum(r["kind"] == "healthy" for r in rows),
@@ -543,14 +560,14 @@ def main(argv=None) -> int:
             "references": {f"{d}/{s}": r for (d, s), r in references.items()},
             "duration_s": round(time.monotonic() - started, 1)}
     results = {"meta": meta, "seeds": [
-        {"seed": seed, "label": seed_label(seed), "setups": [s for s in setups if s["seed"] == seed],
-         "rows": rows[seed], "summary": summarize(rows[seed], budget, seed)} for seed in seeds]}
+        {"seed": seed, "label": seed_label(seed, commit), "setups": [s for s in setups if s["seed"] == seed],
+         "rows": rows[seed], "summary": summarize(rows[seed], budget, seed, commit)} for seed in seeds]}
     return _write(results, out, args.readme, args.strict)
 
 
 def merged(parts: list[dict]) -> dict:
     """One results dict from runs of one commit (clean tree) and budget, seeds in order, each seed
-    summarized again from its rows (its label as `seed_label` says now). ValueError otherwise."""
+    summarized again from its rows (labelled as it stood at that commit). ValueError otherwise."""
     keys = {(r["meta"]["commit"], r["meta"]["dirty"], r["meta"]["budget_s"]) for r in parts}
     if len(keys) != 1 or next(iter(keys))[1]:
         raise ValueError(f"--merge takes runs of one clean commit and one budget, got {sorted(keys, key=str)}")
@@ -562,8 +579,10 @@ def merged(parts: list[dict]) -> dict:
             "date": max(r["meta"]["date"] for r in parts),
             "references": {k: v for r in parts for k, v in r["meta"]["references"].items()}}
     budget = meta["budget_s"]
-    return {"meta": meta, "seeds": [{**part, "label": seed_label(part["seed"]),
-                                     "summary": summarize(part["rows"], budget, part["seed"])} for part in seeds]}
+    commit = meta["commit"]
+    return {"meta": meta, "seeds": [{**part, "label": seed_label(part["seed"], commit),
+                                     "summary": summarize(part["rows"], budget, part["seed"], commit)}
+                                    for part in seeds]}
 
 
 def _write(results: dict, out: Path, readme: bool, strict: bool, setups: list | None = None) -> int:

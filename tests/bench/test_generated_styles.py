@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench import bugs
-from bench.generated import (READ_SEEDS, judged_row, markdown, merged, publish, readme_block, readme_section,
+from bench.generated import (READ_SEEDS, UNSEEN_SEED, judged_row, markdown, merged, publish, readme_block, readme_section,
                              seed_label, summarize, update_readme)
 
 # The four styles, the functional one with each way of writing its activations.
@@ -153,28 +153,32 @@ def test_summaries_count_hurt_not_hurt_and_below_unchanged():
             (healthy, 0.9, 0.92, None)]  # advisor failed: not kept
     rows = [judged_row(s, {"accuracy": u}, {"accuracy": r}, {"accuracy": a, "error": None if a else "exit 1"})
             for s, u, r, a in arms]
-    got = summarize(rows, 60.0, 2)
+    got = summarize(rows, 60.0, UNSEEN_SEED)
     assert (got["hurt"], got["repaired"], got["others"], got["kept"]) == (2, 1, 2, 0)
     assert got["gap_closed"] == pytest.approx((0.9 + 0.25) / 2) and got["not_hurt"] == [broken[2]["id"]]
     assert got["below_unchanged"] == [broken[2]["id"]] and got["label"] == "held-out"
     assert [r["verdict"] for r in rows] == ["repaired", "not repaired", "not kept", "error"]
     meta = {"date": "2030-01-02T03:04:05", "machine": "x", "commit": "abc", "dirty": True, "budget_s": 60.0,
             "duration_s": 60.0}
-    table = markdown({"meta": meta, "seeds": [{"seed": 2, "label": "held-out", "rows": rows, "summary": got}]})
-    assert "## Seed 2 (held-out)" in table and got["line"] in table
+    table = markdown({"meta": meta, "seeds": [{"seed": UNSEEN_SEED, "label": "held-out", "rows": rows,
+                                               "summary": got}]})
+    assert f"## Seed {UNSEEN_SEED} (held-out)" in table and got["line"] in table
     assert all(f"| {s['id']} |" in table for s, *_ in arms)
     # --merge: runs of one clean commit become one results dict, each seed summarized again; a seed
     # whose loss was read and fixed (READ_SEEDS) is labelled so.
-    def run(seed, **meta_changes):
+    def run(seed, **meta_changes):  # meta["commit"] "abc" is unknown to git: read seeds stay read
         part = {"seed": seed, "label": "held-out", "setups": [], "rows": rows, "summary": {"line": "stale"}}
         return {"meta": {**meta, "dirty": False, "seeds": [seed], "references": {f"blobs/{seed}": {}},
                          **meta_changes}, "seeds": [part]}
-    both = merged([run(2), run(1)])
-    assert [p["seed"] for p in both["seeds"]] == both["meta"]["seeds"] == [1, 2]
-    assert both["meta"]["duration_s"] == 120.0 and set(both["meta"]["references"]) == {"blobs/1", "blobs/2"}
+    both = merged([run(UNSEEN_SEED), run(1)])
+    assert [p["seed"] for p in both["seeds"]] == both["meta"]["seeds"] == [1, UNSEEN_SEED]
+    assert both["meta"]["duration_s"] == 120.0 and set(both["meta"]["references"]) == {"blobs/1", f"blobs/{UNSEEN_SEED}"}
     assert both["seeds"][1]["summary"] == got and both["seeds"][1]["label"] == "held-out"
     assert both["seeds"][0]["label"] == seed_label(1) == f"no longer held out: {READ_SEEDS[1]} fixes a loss read on it"
+    # ... from that commit on: a run of an earlier commit measured it unseen.
+    assert seed_label(1, "1565c17") == "held-out" and seed_label(UNSEEN_SEED) == "held-out"
     assert both["seeds"][0]["summary"]["line"].startswith(f"Generated bugs, seed 1 ({seed_label(1)}): 1 of 2 ")
-    for bad in ([run(1), run(2, commit="def")], [run(1, dirty=True), run(2, dirty=True)], [run(2), run(2)]):
+    for bad in ([run(1), run(UNSEEN_SEED, commit="def")], [run(1, dirty=True), run(UNSEEN_SEED, dirty=True)],
+                [run(1), run(1)]):
         with pytest.raises(ValueError):
             merged(bad)
