@@ -123,7 +123,9 @@ def test_monitoring_overhead_is_measured(digits):
     result = measure_overhead(default_model(digits.info), digits, epochs=3, repeats=1)
     assert set(result) >= {"plain_fit_s", "probe_fit_s", "ratio", "monitor_s"}
     assert 0 < result["monitor_s"] < result["probe_fit_s"]
-    assert result["ratio"] > 0  # a bound here failed on machine load alone (0.48 once); the figure is the benchmark's
+    # The ratio is the two measured fits' quotient; no bound on it here: one failed on machine load
+    # alone (0.48 once), and the figure is the benchmark's.
+    assert result["ratio"] == pytest.approx(result["probe_fit_s"] / result["plain_fit_s"])
 
 
 def test_nested_models_are_monitored_layer_by_layer(digits):
