@@ -14,6 +14,7 @@ advisor gets, which warm-starts its final fit from its best trial.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import tempfile
 import time
 from pathlib import Path
@@ -177,6 +178,9 @@ def keras_tuner(dataset, build_model, *, seed, budget_s, epochs=BASELINE_EPOCHS,
         best = tuner.get_best_hyperparameters(1)[0]
         model = tuner.get_best_models(1)[0]
         trials = len(tuner.oracle.trials)
+    # The trial cut mid-epoch left its iterator in a reference cycle: deleted now, while young,
+    # not by a later collection inside the fit below (recipes.data.pipeline.without_autotune).
+    gc.collect()
     train = dataset.train.shuffle(4096, seed=seed).batch(best.values.get("batch_size", 32)).prefetch(2)
     metrics, ran = train_further(model, dataset, budget, train, dataset.val.batch(256), epochs=epochs,
                                  monitor="val_accuracy")

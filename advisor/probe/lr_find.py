@@ -24,12 +24,14 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from advisor.callbacks.lr_sweep import DIVERGENCE_FACTOR, LRSweep
 from advisor.data import Dataset
 from advisor.errors import AdvisorError
 from advisor.model.defaults import default_loss
 from advisor.probe.copies import copy_with_weights
+from recipes.data.pipeline import without_autotune
 
 DEFAULT_STEPS = 100  # fastai's num_it: enough points for the curve, seconds on CPU
 SKIP_END = 5  # fastai drops the last points (the blow-up) before its valley
@@ -183,12 +185,13 @@ def valley(lrs: np.ndarray, losses: np.ndarray, steps: int) -> float | None:
 
 
 def _sweep_batches(dataset, steps, batch_size, seed):
-    """(model.fit's data arguments, info or None): steps full batches of the training data."""
+    """(model.fit's data arguments, info or None): steps full batches of the training data, as
+    a dataset without autotuning (the sweep stops mid-epoch: `without_autotune` says why)."""
     if isinstance(dataset, Dataset) and not dataset.in_memory:  # streamed: a new file order per pass
         if dataset.count("train") == 0:
             raise AdvisorError("the training data must be non-empty")
         stream = dataset.train.repeat().take(steps * batch_size).batch(batch_size)
-        return {"x": stream}, dataset.info
+        return {"x": without_autotune(stream)}, dataset.info
     if isinstance(dataset, Dataset):
         x, y = dataset.arrays["train"]
         info = dataset.info
@@ -201,7 +204,7 @@ def _sweep_batches(dataset, steps, batch_size, seed):
         raise AdvisorError(f"the training data must be non-empty with as many labels as inputs, "
                            f"got {len(x)} inputs and {len(y)} labels")
     xb, yb = _batches(x, y, steps, batch_size, seed)
-    return {"x": xb, "y": yb, "batch_size": batch_size}, info
+    return {"x": without_autotune(tf.data.Dataset.from_tensor_slices((xb, yb)).batch(batch_size))}, info
 
 
 def _batches(x, y, steps, batch_size, seed):

@@ -38,6 +38,7 @@ from advisor.callbacks.monitor import AsyncTerminateOnNaN, ProbeMonitor
 from advisor.probe.sanity import overfit_tiny_subset
 from advisor.probe.trace import TrainingTrace
 from recipes.compile_parts import loss_name_and_logits
+from recipes.data.pipeline import without_autotune
 
 MAX_STEPS_PER_EPOCH = 200  # large data: a probe "epoch" is this many steps
 
@@ -121,8 +122,8 @@ def prepare(model, dataset, *, batch_size=32, seed=0, max_train_samples=None) ->
     steps = math.ceil(n_train / batch_size)
     if steps > MAX_STEPS_PER_EPOCH:  # large data: per-k-steps "epochs"
         train = train.repeat()
-    train = train.batch(batch_size).prefetch(tf.data.AUTOTUNE if dataset.in_memory else 2)
-    return _Setup(x, y, train, val_ds, MAX_STEPS_PER_EPOCH if steps > MAX_STEPS_PER_EPOCH else None,
+    train = without_autotune(train.batch(batch_size).prefetch(tf.data.AUTOTUNE if dataset.in_memory else 2))
+    return _Setup(x, y, train, without_autotune(val_ds), MAX_STEPS_PER_EPOCH if steps > MAX_STEPS_PER_EPOCH else None,
                   int(batch_size), n_train)
 
 

@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from advisor.probe.copies import accuracy_key, clone_for_training
+from recipes.data.pipeline import without_autotune
 
 
 class _StopWhenMemorized(keras.callbacks.Callback):
@@ -43,7 +44,8 @@ def overfit_tiny_subset(model, dataset, n: int = 32, steps: int = 500, seed: int
     reps = 25  # steps per Keras epoch: few epochs (each costs overhead), yet an early stop
     chunks = max(1, steps // reps)
     stop = _StopWhenMemorized(key, float(before["loss"]))
-    batches = tf.data.Dataset.from_tensors((x, y)).repeat(reps)  # the same full batch, not 25 copies in memory
+    # The same full batch, not 25 copies in memory; `stop` ends the fit mid-epoch.
+    batches = without_autotune(tf.data.Dataset.from_tensors((x, y)).repeat(reps))
     hist = clone.fit(batches, epochs=chunks, verbose=0, callbacks=[stop]).history
     after = clone.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)
     final_loss = min(float(after["loss"]), float(hist["loss"][-1]))

@@ -17,6 +17,21 @@ MAX_CACHE_BYTES = 1 << 30
 MAX_SHUFFLE_BYTES = 256 << 20
 
 
+def without_autotune(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """`dataset` with tf.data's autotuning off, so its iterators start no tuning thread.
+
+    That thread sleeps up to 60 s between tuning passes, and TensorFlow 2.21 can miss
+    the wake-up when the iterator is deleted: deleting one that lived a minute
+    blocks the deleting thread until the sleep ends (`bench/iterator_stall.py`).
+    Keras leaves the iterator of a fit stopped mid-epoch (a deadline, a NaN guard)
+    in a reference cycle, so it is deleted whenever the garbage collector next runs,
+    inside whatever stage runs then. Same bench: training throughput is unchanged.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
 def _sample_bytes(dataset: tf.data.Dataset) -> int | None:
     """Bytes of one (x, y) element when every shape is known, else None."""
     total = 0
@@ -59,10 +74,10 @@ def make_pipeline(setup: TrainingSetup, batch_size: int, train, val=None):
     train = train.shuffle(buffer, reshuffle_each_iteration=True).batch(batch_size)
     for transform in setup.batch_transforms:
         train = transform(train)
-    train = train.prefetch(tf.data.AUTOTUNE)
+    train = without_autotune(train.prefetch(tf.data.AUTOTUNE))
     if val is not None:
         val = as_dataset(val, "val_ds")
         fits = _fits_cache(val, _sample_bytes(val))
         val = val.batch(batch_size)
-        val = (val.cache() if fits else val).prefetch(tf.data.AUTOTUNE)
+        val = without_autotune((val.cache() if fits else val).prefetch(tf.data.AUTOTUNE))
     return train, val

@@ -114,6 +114,18 @@ def test_tiny_subset_check_separates_capacity(digits, tiny_mlp):
     assert bad["final_accuracy"] < 0.97
 
 
+def test_the_probes_fits_start_no_autotuning_thread(digits, tiny_mlp):
+    """The probe's fits end mid-epoch (a clock, a NaN guard, a memorized subset, a diverged sweep):
+    their data has tf.data autotuning off (`recipes.data.pipeline.without_autotune` says why)."""
+    from advisor.probe.lr_find import _sweep_batches
+
+    setup = probe_module.prepare(tiny_mlp(digits.info), digits, seed=0)
+    sweep, _ = _sweep_batches(digits, 5, 16, seed=0)
+    for data in (setup.train, setup.val, sweep["x"]):
+        assert data.options().autotune.enabled is False
+    assert sum(len(b[1]) for b in sweep["x"].as_numpy_iterator()) == 5 * 16  # still five full batches
+
+
 def test_monitoring_overhead_is_measured(digits):
     """The monitor adds one probe-batch pass per epoch; the figure itself is
     reported by `python -m advisor.testing.faults --overhead` (machine load makes a

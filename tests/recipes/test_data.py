@@ -88,3 +88,12 @@ def test_batch_size_and_shuffling():
     orders = [epoch(train)[1].tolist() for _ in range(3)]
     assert orders[0] != orders[1] or orders[1] != orders[2]  # reshuffled every epoch
     assert epoch(val)[1].tolist() == y.tolist()
+
+
+def test_a_plans_pipelines_start_no_autotuning_thread():
+    """Its iterators are deleted at once whenever Keras leaves them in a cycle (`without_autotune`);
+    the pipelines still batch and shuffle as before."""
+    x, y = images(n=40)
+    train, val = Plan([ImageAugment(), BatchSize(16)]).transform((x, y), (x, y))
+    assert train.options().autotune.enabled is False and val.options().autotune.enabled is False
+    assert sorted(epoch(train)[1].tolist()) == sorted(y.tolist()) and epoch(val)[1].tolist() == y.tolist()
