@@ -4,8 +4,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # Under `-n 2` (the fast loop; docs/architecture.md): one TensorFlow compute thread per
-    # worker (and the processes it starts) instead of a pool per core in each.
+    # In xdist's workers (pyproject.toml's addopts; docs/architecture.md): one TensorFlow
+    # compute thread per worker (and the processes it starts) instead of a pool per core in each.
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import socket  # noqa: E402
@@ -37,3 +37,4 @@ def _seed():
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session(free_memory=False)
+
