@@ -72,9 +72,7 @@ def test_a_worker_waits_while_another_workers_trial_may_be_requeued(tmp_path, mo
     """The search's last trial is lost with its worker only after the other
     worker has been told to stop: it must be told to wait instead, then run it."""
     import keras_tuner as kt
-    from keras_tuner.src import protos
-
-    from advisor.search.compat import LeasedServicer
+    from advisor.search.compat import LeasedServicer, protos  # keras-tuner's internals: through the one door
     from advisor.search.distributed import _forget, _hold, _idle
 
     for name in ("KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID"):
