@@ -36,7 +36,7 @@ def test_budget_hands_out_deadlines_inside_itself():
 def test_final_fit_cut_by_the_budget_leaves_a_complete_valid_run(tmp_path):
     # 5,000 epochs cannot fit in 30 s: the final fit must end at the deadline (--ensemble 1:
     # one model, so small data's automatic K-fold does not set the epochs). At 20 s, one run beside
-    # another worker ended with no final fit cut by the deadline (the message did not say why;
+    # another worker ended with no final fit cut by the deadline (the message did not say why:
     # it now prints the final fit, the search and the stage times); 30 s leaves more room.
     result = train("iris", out=tmp_path / "run", budget_s=30, epochs=5000, tuner="none", quiet=True, ensemble=1)
     final = result.metrics["final_fit"]
