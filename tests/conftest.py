@@ -37,4 +37,3 @@ def _seed():
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session(free_memory=False)
-
